@@ -1,0 +1,34 @@
+import { spawnSync } from "node:child_process";
+
+/** True when `command` is on PATH. */
+export function hasCommand(command: string): boolean {
+  return spawnSync("sh", ["-c", `command -v ${command}`], { stdio: "ignore" }).status === 0;
+}
+
+/**
+ * `describe` for tests that need a real tool. Where the tool is missing:
+ * with CI=true the block fails (CI must run it); elsewhere it is skipped with
+ * a loud message naming the Debian package to install.
+ */
+export function describeWithTool(
+  command: string,
+  debianPackage: string,
+  name: string,
+  body: () => void,
+): void {
+  if (hasCommand(command)) {
+    describe(name, body);
+    return;
+  }
+  const why = `${command} not found on PATH: install the Debian package "${debianPackage}" (apt-get install ${debianPackage})`;
+  if (process.env.CI === "true") {
+    describe(name, () => {
+      it(`has ${command}`, () => {
+        throw new Error(`${why}. CI must run "${name}".`);
+      });
+    });
+    return;
+  }
+  console.warn(`\n${"!".repeat(72)}\nSKIPPING "${name}": ${why}\n${"!".repeat(72)}\n`);
+  describe.skip(name, body);
+}

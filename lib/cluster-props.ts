@@ -1,0 +1,149 @@
+import { OperatingSystem } from "./operating-system";
+import { RebootStrategy } from "./reboot-strategy";
+
+/** A systemd drop-in for a unit. */
+export interface SystemdDropin {
+  /** File name of the drop-in, ending in `.conf`. */
+  readonly name: string;
+  /** The drop-in's contents. */
+  readonly contents: string;
+}
+
+/** A systemd unit put on every node. */
+export interface SystemdUnit {
+  /** Unit name with its type suffix, e.g. `hello.service`. */
+  readonly name: string;
+  /**
+   * Full unit contents. Leave out to only add drop-ins to, or enable, a unit
+   * the OS already ships.
+   * @default - the unit is not written
+   */
+  readonly contents?: string;
+  /**
+   * Start the unit at boot.
+   * @default true when contents are given, otherwise unchanged
+   */
+  readonly enabled?: boolean;
+  /**
+   * Drop-ins for the unit.
+   * @default - none
+   */
+  readonly dropins?: readonly SystemdDropin[];
+}
+
+/** A file put on every node. */
+export interface NodeFile {
+  /** Absolute path on the node. */
+  readonly path: string;
+  /** UTF-8 contents. */
+  readonly contents: string;
+  /**
+   * Unix permission bits.
+   * @default 0o644
+   */
+  readonly mode?: number;
+}
+
+/** etcd topology of the cluster. */
+export interface EtcdProps {
+  /**
+   * How many nodes run an etcd member: 1, 3, 5 or 7. The first nodes are the
+   * members; the others are etcd clients that talk to them.
+   * @default 3, or 1 when the cluster has fewer than 3 nodes
+   */
+  readonly members?: number;
+  /**
+   * The `initial-cluster-token`. It keeps members of two clusters on one
+   * network from joining each other.
+   * @default - derived from the construct path: stable across synths, different per cluster
+   */
+  readonly clusterToken?: string;
+  /**
+   * etcd container image tag run by `etcd-member.service`.
+   * @default "v3.5.21"
+   */
+  readonly imageTag?: string;
+}
+
+/**
+ * The platform-neutral description of a CoreOS cluster. Targets (Vagrant,
+ * AWS) turn the validated plan into machines.
+ */
+export interface CoreOsClusterProps {
+  /**
+   * Cluster name: names the artifact folder and, on cloud targets, resources.
+   * Lowercase letters, digits and `-`.
+   * @default - the construct id, lowercased
+   */
+  readonly name?: string;
+  /**
+   * Number of nodes, standby nodes included (1..9999).
+   * @default 3
+   */
+  readonly nodeCount?: number;
+  /**
+   * Node name prefix; nodes are `<prefix>-01`, `<prefix>-02`, … zero-padded to
+   * fit the count (`core-001` from 100 nodes on).
+   * @default "core"
+   */
+  readonly namePrefix?: string;
+  /**
+   * OS and channel of every node.
+   * @default OperatingSystem.flatcar(FlatcarChannel.STABLE)
+   */
+  readonly os?: OperatingSystem;
+  /**
+   * Virtual CPUs per node (1..64).
+   * @default 1
+   */
+  readonly cpus?: number;
+  /**
+   * Memory per node in MiB (512..262144).
+   * @default 1024
+   */
+  readonly memoryMiB?: number;
+  /**
+   * SSH public keys authorised for user `core`. Private keys are rejected.
+   * @default - none: nodes accept no SSH logins
+   */
+  readonly sshPublicKeys?: readonly string[];
+  /**
+   * Private network of the nodes. The default lies inside VirtualBox's
+   * allowed host-only range (192.168.56.0/21).
+   * @default "192.168.56.0/21"
+   */
+  readonly networkCidr?: string;
+  /**
+   * Host number of the first node inside `networkCidr`; node i gets host
+   * number `firstHostNumber + i`, so addresses are deterministic.
+   * @default 101 (core-01 = 192.168.56.101)
+   */
+  readonly firstHostNumber?: number;
+  /**
+   * Extra systemd units on every node.
+   * @default - none
+   */
+  readonly units?: readonly SystemdUnit[];
+  /**
+   * Extra files on every node.
+   * @default - none
+   */
+  readonly files?: readonly NodeFile[];
+  /**
+   * etcd topology.
+   * @default - 3 members (1 below 3 nodes), derived token
+   */
+  readonly etcd?: EtcdProps;
+  /**
+   * Standby nodes (the I of N+I): the last nodes of the cluster. They run and
+   * join etcd as clients, but a front sends them traffic only when active
+   * nodes are down. At least one node must stay active.
+   * @default 0
+   */
+  readonly standby?: number;
+  /**
+   * What a node does after an OS update.
+   * @default RebootStrategy.ETCD_LOCK on Flatcar, RebootStrategy.REBOOT on Fedora CoreOS
+   */
+  readonly rebootStrategy?: RebootStrategy;
+}

@@ -1,0 +1,84 @@
+import { Construct } from "constructs";
+import { CoreOsClusterProps } from "./cluster-props";
+import { OperatingSystem } from "./operating-system";
+import { ClusterPlan, NodePlan, planCluster } from "./plan";
+import { RebootStrategy } from "./reboot-strategy";
+import { renderIgnitionJson } from "./render/ignition";
+import { renderPlanSummary } from "./render/plan-summary";
+import { SynthesizedFiles } from "./synthesized-files";
+
+/** Artifact folder of every cluster, relative to the stack folder. */
+export const CLUSTERS_DIRECTORY = "clusters";
+
+/** One node as targets and users see it. */
+export interface ClusterNode extends NodePlan {
+  /** The node's Ignition config (JSON text). */
+  readonly ignition: string;
+  /** Where the Ignition file lies, relative to the stack folder. */
+  readonly ignitionPath: string;
+}
+
+/**
+ * A CoreOS cluster, described independently of where it runs: N nodes (plus
+ * I standby), their OS, addresses, etcd topology and per-node Ignition.
+ * Targets such as the Vagrant and AWS constructs take it and create machines.
+ *
+ * Props are validated when the construct is created, so bad input stops the
+ * synth before anything is written.
+ */
+export class CoreOsCluster extends Construct {
+  /** The validated plan every renderer and target reads. */
+  public readonly plan: ClusterPlan;
+  /** Cluster name. */
+  public readonly clusterName: string;
+  /** OS and channel of every node. */
+  public readonly os: OperatingSystem;
+  /** Every node in order, standby nodes last. */
+  public readonly nodes: readonly ClusterNode[];
+  /** Nodes that take traffic from a front. */
+  public readonly activeNodes: readonly ClusterNode[];
+  /** Standby nodes: traffic only when active nodes are down. */
+  public readonly standbyNodes: readonly ClusterNode[];
+  /** Client URLs of the etcd members. */
+  public readonly etcdEndpoints: readonly string[];
+  /** The resolved reboot strategy. */
+  public readonly rebootStrategy: RebootStrategy;
+  /** Artifact folder of this cluster, relative to the stack folder. */
+  public readonly artifactDirectory: string;
+
+  constructor(scope: Construct, id: string, props: CoreOsClusterProps = {}) {
+    super(scope, id);
+    this.plan = planCluster(props, { id, path: this.node.path });
+    this.clusterName = this.plan.name;
+    this.os = this.plan.os;
+    this.rebootStrategy = this.plan.rebootStrategy;
+    this.etcdEndpoints = this.plan.etcd.clientEndpoints;
+    this.artifactDirectory = `${CLUSTERS_DIRECTORY}/${this.plan.name}`;
+
+    const ignitionDir = "ignition";
+    this.nodes = this.plan.nodes.map((n) => ({
+      ...n,
+      ignition: renderIgnitionJson(this.plan, n),
+      ignitionPath: `${this.artifactDirectory}/${ignitionDir}/${n.name}.ign`,
+    }));
+    this.activeNodes = this.nodes.filter((n) => !n.standby);
+    this.standbyNodes = this.nodes.filter((n) => n.standby);
+
+    const files: Record<string, string> = {
+      "cluster.json": renderPlanSummary(this.plan, ignitionDir),
+    };
+    for (const n of this.nodes) files[`${ignitionDir}/${n.name}.ign`] = n.ignition;
+    new SynthesizedFiles(this, "Artifacts", { directory: this.artifactDirectory, files });
+  }
+
+  /** A node by name; throws with the known names when there is none. */
+  public nodeNamed(name: string): ClusterNode {
+    const node = this.nodes.find((n) => n.name === name);
+    if (!node) {
+      throw new Error(
+        `cluster ${this.clusterName} has no node ${JSON.stringify(name)}; nodes: ${this.nodes.map((n) => n.name).join(", ")}`,
+      );
+    }
+    return node;
+  }
+}

@@ -1,0 +1,20 @@
+export * from "./cluster";
+export * from "./cluster-props";
+export { ClusterConfigError, PropIssue } from "./errors";
+export * from "./operating-system";
+export * from "./reboot-strategy";
+export {
+  ClusterPlan,
+  EtcdPlan,
+  NodePlan,
+  planCluster,
+  ETCD_CLIENT_PORT,
+  ETCD_PEER_PORT,
+  ETCD_MEMBER_COUNTS,
+} from "./plan";
+export { renderIgnition, renderIgnitionJson, IgnitionConfig, IGNITION_VERSION } from "./render/ignition";
+export {
+  etcdMemberEnvironment,
+  parseEnvironmentDropin,
+  renderEnvironmentDropin,
+} from "./render/etcd-environment";

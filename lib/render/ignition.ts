@@ -1,0 +1,158 @@
+import { ClusterPlan, NodePlan } from "../plan";
+import { OsFamily } from "../operating-system";
+import { RebootStrategy } from "../reboot-strategy";
+import { etcdMemberEnvironment, ETCD_DATA_DIR, renderEnvironmentDropin } from "./etcd-environment";
+
+/** The Ignition spec version rendered; Flatcar and Fedora CoreOS both accept it. */
+export const IGNITION_VERSION = "3.3.0";
+
+/** Name of the drop-in that carries a member's etcd settings. */
+export const ETCD_DROPIN = "20-etcd-member.conf";
+
+/** The subset of the Ignition v3.3 schema this renderer emits. */
+export interface IgnitionConfig {
+  readonly ignition: { readonly version: string };
+  readonly passwd: {
+    readonly users: ReadonlyArray<{ readonly name: string; readonly sshAuthorizedKeys?: string[] }>;
+  };
+  readonly storage: { readonly files: readonly IgnitionFile[] };
+  readonly systemd: { readonly units: readonly IgnitionUnit[] };
+}
+
+export interface IgnitionFile {
+  readonly path: string;
+  readonly mode: number;
+  readonly overwrite: boolean;
+  readonly contents: { readonly source: string };
+}
+
+export interface IgnitionUnit {
+  readonly name: string;
+  readonly enabled?: boolean;
+  readonly contents?: string;
+  readonly dropins?: ReadonlyArray<{ readonly name: string; readonly contents: string }>;
+}
+
+/** RFC 2397 data URL, percent-encoded, as Ignition expects for inline contents. */
+export function dataUrl(contents: string): string {
+  return `data:,${encodeURIComponent(contents)}`;
+}
+
+/** Decodes a `data:,` URL written by dataUrl. */
+export function fromDataUrl(source: string): string {
+  if (!source.startsWith("data:,")) throw new Error(`not a plain data URL: ${source.slice(0, 20)}`);
+  return decodeURIComponent(source.slice("data:,".length));
+}
+
+function file(path: string, contents: string, mode = 0o644): IgnitionFile {
+  return { path, mode, overwrite: true, contents: { source: dataUrl(contents) } };
+}
+
+// Fedora CoreOS ships no etcd unit: run the same image with podman and hand
+// it every ETCD_* variable of the drop-in, so both OSes read one drop-in.
+const FCOS_ETCD_UNIT = `[Unit]
+Description=etcd member (container)
+Documentation=https://etcd.io/docs/
+Wants=network-online.target
+After=network-online.target
+
+[Service]
+Environment="ETCD_IMAGE=quay.io/coreos/etcd"
+ExecStartPre=/usr/bin/mkdir -p ${ETCD_DATA_DIR}
+ExecStartPre=-/usr/bin/podman rm --force etcd
+ExecStart=/usr/bin/podman run --name etcd --net=host --env 'ETCD_*' --volume ${ETCD_DATA_DIR}:${ETCD_DATA_DIR}:z \${ETCD_IMAGE}:\${ETCD_IMAGE_TAG} /usr/local/bin/etcd
+ExecStop=/usr/bin/podman stop etcd
+Restart=always
+RestartSec=10s
+
+[Install]
+WantedBy=multi-user.target
+`;
+
+function updateFiles(plan: ClusterPlan): IgnitionFile[] {
+  if (plan.os.family === OsFamily.FLATCAR) {
+    return [
+      file(
+        "/etc/flatcar/update.conf",
+        `GROUP=${plan.os.channel}\nREBOOT_STRATEGY=${plan.rebootStrategy}\n`,
+      ),
+    ];
+  }
+  const toml =
+    plan.rebootStrategy === RebootStrategy.OFF
+      ? "[updates]\nenabled = false\n"
+      : '[updates]\nstrategy = "immediate"\n';
+  return [file("/etc/zincati/config.d/55-updates-strategy.toml", toml)];
+}
+
+function etcdUnits(plan: ClusterPlan, node: NodePlan): IgnitionUnit[] {
+  const units: IgnitionUnit[] = [];
+  if (node.etcdMember) {
+    const dropins = [
+      { name: ETCD_DROPIN, contents: renderEnvironmentDropin(etcdMemberEnvironment(plan, node)) },
+    ];
+    units.push(
+      plan.os.family === OsFamily.FLATCAR
+        ? { name: "etcd-member.service", enabled: true, dropins }
+        : { name: "etcd-member.service", enabled: true, contents: FCOS_ETCD_UNIT, dropins },
+    );
+  }
+  if (plan.os.family === OsFamily.FLATCAR && plan.rebootStrategy === RebootStrategy.ETCD_LOCK) {
+    // locksmithd takes its reboot lock in the members' etcd, from every node.
+    const endpoints = plan.etcd.clientEndpoints.join(",");
+    units.push({
+      name: "locksmithd.service",
+      dropins: [
+        {
+          name: "20-etcd-endpoints.conf",
+          contents: renderEnvironmentDropin([["LOCKSMITHD_ENDPOINT", endpoints]]),
+        },
+      ],
+    });
+  }
+  return units;
+}
+
+/**
+ * The Ignition config of one node: host name, SSH keys for `core`, etcd
+ * member or client settings, update strategy, then the user's files and units.
+ * Network addresses are left to the target (Vagrant, cloud DHCP).
+ */
+export function renderIgnition(plan: ClusterPlan, node: NodePlan): IgnitionConfig {
+  const files: IgnitionFile[] = [
+    file("/etc/hostname", `${node.name}\n`),
+    ...updateFiles(plan),
+    file(
+      "/etc/profile.d/etcdctl.sh",
+      `export ETCDCTL_API=3\nexport ETCDCTL_ENDPOINTS=${plan.etcd.clientEndpoints.join(",")}\n`,
+    ),
+    ...plan.files.map((f) => file(f.path, f.contents, f.mode ?? 0o644)),
+  ];
+  const userUnits: IgnitionUnit[] = plan.units.map((u) => ({
+    name: u.name,
+    ...(u.contents !== undefined ? { contents: u.contents } : {}),
+    ...(u.enabled !== undefined || u.contents !== undefined
+      ? { enabled: u.enabled ?? true }
+      : {}),
+    ...(u.dropins?.length
+      ? { dropins: u.dropins.map((d) => ({ name: d.name, contents: d.contents })) }
+      : {}),
+  }));
+  return {
+    ignition: { version: IGNITION_VERSION },
+    passwd: {
+      users: [
+        plan.sshPublicKeys.length
+          ? { name: "core", sshAuthorizedKeys: [...plan.sshPublicKeys] }
+          : { name: "core" },
+      ],
+    },
+    storage: { files },
+    systemd: { units: [...etcdUnits(plan, node), ...userUnits] },
+  };
+}
+
+/** Ignition as the JSON text a machine reads: stable key order, trailing newline. */
+export function renderIgnitionJson(plan: ClusterPlan, node: NodePlan): string {
+  return `${JSON.stringify(renderIgnition(plan, node), null, 2)}\n`;
+}

@@ -1,0 +1,29 @@
+import { ClusterPlan } from "../plan";
+
+/**
+ * `cluster.json`: the resolved plan in a form a person (or a script) reads to
+ * see what each node gets, without opening every Ignition file.
+ */
+export function renderPlanSummary(plan: ClusterPlan, ignitionDir: string): string {
+  const summary = {
+    name: plan.name,
+    os: { family: plan.os.family, channel: plan.os.channel },
+    network: { cidr: plan.network.cidr, firstHostNumber: plan.firstHostNumber },
+    resources: { cpus: plan.cpus, memoryMiB: plan.memoryMiB },
+    rebootStrategy: plan.rebootStrategy,
+    etcd: {
+      members: plan.etcd.members.map((m) => m.name),
+      clusterToken: plan.etcd.clusterToken,
+      imageTag: plan.etcd.imageTag,
+      clientEndpoints: plan.etcd.clientEndpoints,
+    },
+    nodes: plan.nodes.map((n) => ({
+      name: n.name,
+      address: n.address,
+      etcd: n.etcdMember ? "member" : "client",
+      state: n.standby ? "standby" : "active",
+      ignition: `${ignitionDir}/${n.name}.ign`,
+    })),
+  };
+  return `${JSON.stringify(summary, null, 2)}\n`;
+}

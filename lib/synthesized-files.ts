@@ -1,0 +1,62 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { Construct } from "constructs";
+import { TerraformStack } from "cdktf";
+
+// cdktf calls `onSynthesize` of any construct carrying this symbol, after the
+// stack folder exists and before the stack JSON is written (TerraformAsset
+// uses the same hook). The symbol is global, so no deep import is needed.
+const CUSTOM_SYNTHESIS = Symbol.for("cdktf/customSynthesis");
+
+interface SynthesisSession {
+  readonly outdir: string;
+  readonly manifest: {
+    forStack(stack: TerraformStack): { readonly workingDirectory: string };
+  };
+}
+
+/** Props of SynthesizedFiles. */
+export interface SynthesizedFilesProps {
+  /** Folder relative to the stack's working directory, e.g. `clusters/core`. */
+  readonly directory: string;
+  /** Relative file path → contents. */
+  readonly files: Readonly<Record<string, string>>;
+}
+
+/**
+ * Writes text files into the synthesized stack folder
+ * (`cdktf.out/stacks/<stack>/<directory>/…`), at fixed, readable paths that
+ * Terraform reaches as `${path.module}/<directory>/…`. The folder is emptied
+ * first, so files of removed nodes do not linger.
+ */
+export class SynthesizedFiles extends Construct {
+  /** The folder, relative to the stack's working directory. */
+  public readonly directory: string;
+  private readonly files: Readonly<Record<string, string>>;
+
+  constructor(scope: Construct, id: string, props: SynthesizedFilesProps) {
+    super(scope, id);
+    const dir = path.posix.normalize(props.directory);
+    if (dir.startsWith("..") || path.posix.isAbsolute(dir)) {
+      throw new Error(`SynthesizedFiles directory must stay inside the stack folder: ${dir}`);
+    }
+    this.directory = dir;
+    this.files = props.files;
+    const stack = TerraformStack.of(this);
+    Object.defineProperty(this, CUSTOM_SYNTHESIS, {
+      value: { onSynthesize: (session: SynthesisSession) => this.write(session, stack) },
+      enumerable: false,
+    });
+  }
+
+  private write(session: SynthesisSession, stack: TerraformStack): void {
+    const stackDir = path.join(session.outdir, session.manifest.forStack(stack).workingDirectory);
+    const root = path.join(stackDir, this.directory);
+    fs.rmSync(root, { recursive: true, force: true });
+    for (const [rel, contents] of Object.entries(this.files)) {
+      const target = path.join(root, rel);
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      fs.writeFileSync(target, contents);
+    }
+  }
+}
