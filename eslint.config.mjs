@@ -2,7 +2,16 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "cdktf.out/", "coverage/", "**/*.js", "**/*.d.ts", "!jest.config.js"] },
+  {
+    ignores: [
+      "node_modules/",
+      "cdktf.out/",
+      "coverage/",
+      "**/*.js",
+      "**/*.d.ts",
+      "!jest.config.js",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -15,7 +24,8 @@ export default tseslint.config(
           paths: [
             {
               name: "@cdktf/provider-aws",
-              message: "Import provider classes deeply (@cdktf/provider-aws/lib/<resource>): the index loads every resource.",
+              message:
+                "Import provider classes deeply (@cdktf/provider-aws/lib/<resource>): the index loads every resource.",
             },
             {
               name: "@cdktf/provider-null",

@@ -50,8 +50,13 @@ function etcdScenario(members: number, nodeCount: number, loopbackNet: number): 
       expect(live).toHaveLength(members - 1);
       // A new leader may need an election first; writes must resume within the bound.
       const writableAfterMs = await etcd.waitWritable(live, "after-failure", "still-here", 15000);
-      console.log(`etcd: ${members - 1}/${members} members accept writes ${writableAfterMs} ms after the kill`);
-      const get = etcd.etcdctl([live[live.length - 1]], ["get", "after-failure", "--print-value-only"]);
+      console.log(
+        `etcd: ${members - 1}/${members} members accept writes ${writableAfterMs} ms after the kill`,
+      );
+      const get = etcd.etcdctl(
+        [live[live.length - 1]],
+        ["get", "after-failure", "--print-value-only"],
+      );
       expect(get.out.trim()).toBe("still-here");
     });
 

@@ -12,7 +12,12 @@ export {
   ETCD_PEER_PORT,
   ETCD_MEMBER_COUNTS,
 } from "./plan";
-export { renderIgnition, renderIgnitionJson, IgnitionConfig, IGNITION_VERSION } from "./render/ignition";
+export {
+  renderIgnition,
+  renderIgnitionJson,
+  IgnitionConfig,
+  IGNITION_VERSION,
+} from "./render/ignition";
 export {
   etcdMemberEnvironment,
   parseEnvironmentDropin,

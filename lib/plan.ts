@@ -82,7 +82,8 @@ export interface PlanContext {
 }
 
 const NAME_RE = /^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$/;
-const UNIT_RE = /^[A-Za-z0-9:_.@-]+\.(service|socket|timer|mount|automount|path|target|slice|swap)$/;
+const UNIT_RE =
+  /^[A-Za-z0-9:_.@-]+\.(service|socket|timer|mount|automount|path|target|slice|swap)$/;
 const PUBLIC_KEY_RE =
   /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( .*)?$/;
 const ETCD_TAG_RE = /^v3\.\d+\.\d+$/;
@@ -113,7 +114,11 @@ function checkUnits(issues: IssueCollector, units: readonly SystemdUnit[]): void
   units.forEach((unit, i) => {
     const prop = `units[${i}]`;
     if (typeof unit?.name !== "string" || !UNIT_RE.test(unit.name)) {
-      issues.add(`${prop}.name`, unit?.name, "a systemd unit name with its type, e.g. hello.service");
+      issues.add(
+        `${prop}.name`,
+        unit?.name,
+        "a systemd unit name with its type, e.g. hello.service",
+      );
       return;
     }
     if ((RESERVED_UNITS as readonly string[]).includes(unit.name) && unit.contents !== undefined) {

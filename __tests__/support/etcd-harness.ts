@@ -92,7 +92,9 @@ export class EtcdTestCluster {
 
   /** Endpoints of members still running. */
   liveEndpoints(): string[] {
-    return this.members.filter((m) => m.process && m.process.exitCode === null && !m.process.killed).map((m) => m.clientUrl);
+    return this.members
+      .filter((m) => m.process && m.process.exitCode === null && !m.process.killed)
+      .map((m) => m.clientUrl);
   }
 
   /**
@@ -113,7 +115,12 @@ export class EtcdTestCluster {
    * Retries a write until it succeeds; returns the milliseconds it took.
    * Throws with the members' logs when it does not succeed within the bound.
    */
-  async waitWritable(endpoints: readonly string[], key: string, value: string, timeoutMs: number): Promise<number> {
+  async waitWritable(
+    endpoints: readonly string[],
+    key: string,
+    value: string,
+    timeoutMs: number,
+  ): Promise<number> {
     const since = Date.now();
     let last = "";
     while (Date.now() - since < timeoutMs) {

@@ -131,9 +131,7 @@ export function renderIgnition(plan: ClusterPlan, node: NodePlan): IgnitionConfi
   const userUnits: IgnitionUnit[] = plan.units.map((u) => ({
     name: u.name,
     ...(u.contents !== undefined ? { contents: u.contents } : {}),
-    ...(u.enabled !== undefined || u.contents !== undefined
-      ? { enabled: u.enabled ?? true }
-      : {}),
+    ...(u.enabled !== undefined || u.contents !== undefined ? { enabled: u.enabled ?? true } : {}),
     ...(u.dropins?.length
       ? { dropins: u.dropins.map((d) => ({ name: d.name, contents: d.contents })) }
       : {}),

@@ -1,0 +1,94 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { Testing } from "cdktf";
+import { CoreOsCluster } from "../lib";
+import { CoreOsClusterStack } from "../main";
+import { synthCluster } from "./support/synth";
+
+function listFiles(dir: string, base = dir): string[] {
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) =>
+      e.isDirectory()
+        ? listFiles(path.join(dir, e.name), base)
+        : [path.relative(base, path.join(dir, e.name))],
+    )
+    .sort();
+}
+
+describe("the default stack of main.ts", () => {
+  const app = Testing.app();
+  const stack = new CoreOsClusterStack(app, "coreos-cluster");
+  const json = Testing.synth(stack);
+
+  it("matches the snapshot", () => {
+    expect(JSON.parse(json)).toMatchSnapshot();
+  });
+
+  it("is machine-independent: no absolute paths, no timestamps", () => {
+    expect(json).not.toMatch(/"\/(tmp|home|root|work|Users)\//);
+    expect(json).not.toMatch(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/);
+  });
+
+  it("exposes node addresses and etcd endpoints as outputs", () => {
+    const out = JSON.parse(json).output;
+    expect(out.node_addresses.value).toEqual({
+      "core-01": "192.168.56.101",
+      "core-02": "192.168.56.102",
+      "core-03": "192.168.56.103",
+    });
+    expect(out.etcd_endpoints.value).toHaveLength(3);
+  });
+});
+
+describe("artifact layout in the synthesized stack folder", () => {
+  it("writes cluster.json and one Ignition file per node under clusters/<name>/", () => {
+    const { stackDir } = synthCluster({ nodeCount: 3 });
+    expect(listFiles(path.join(stackDir, "clusters"))).toEqual([
+      "core/cluster.json",
+      "core/ignition/core-01.ign",
+      "core/ignition/core-02.ign",
+      "core/ignition/core-03.ign",
+    ]);
+    const summary = JSON.parse(
+      fs.readFileSync(path.join(stackDir, "clusters/core/cluster.json"), "utf8"),
+    );
+    expect(summary.nodes[0]).toEqual({
+      name: "core-01",
+      address: "192.168.56.101",
+      etcd: "member",
+      state: "active",
+      ignition: "ignition/core-01.ign",
+    });
+  });
+
+  it("snapshots the default node configs (stable across machines and runs)", () => {
+    const a = synthCluster({});
+    const b = synthCluster({});
+    const texts = a.ignitionFiles.map((f) => fs.readFileSync(f, "utf8"));
+    expect(b.ignitionFiles.map((f) => fs.readFileSync(f, "utf8"))).toEqual(texts);
+    expect(texts.map((t) => JSON.parse(t))).toMatchSnapshot();
+  });
+
+  it("drops the files of removed nodes when a stack is synthesized again", () => {
+    const { stackDir } = synthCluster({ nodeCount: 2 });
+    fs.writeFileSync(path.join(stackDir, "clusters/core/ignition/core-09.ign"), "stale");
+    // A second synth into the same folder, as `cdktf synth` does after scaling down.
+    const again = synthCluster({ nodeCount: 2 }, "core", path.dirname(path.dirname(stackDir)));
+    expect(again.stackDir).toBe(stackDir);
+    expect(listFiles(path.join(again.stackDir, "clusters/core/ignition"))).toEqual([
+      "core-01.ign",
+      "core-02.ign",
+    ]);
+  });
+
+  it("keeps two clusters of one stack apart", () => {
+    const app = Testing.app();
+    const stack = new CoreOsClusterStack(app, "two");
+    new CoreOsCluster(stack, "edge", { nodeCount: 1, firstHostNumber: 201 });
+    const outdir = Testing.fullSynth(stack);
+    expect(
+      listFiles(path.join(outdir, "stacks/two/clusters")).filter((f) => f.endsWith("cluster.json")),
+    ).toEqual(["core/cluster.json", "edge/cluster.json"]);
+  });
+});
