@@ -15,7 +15,10 @@ function stats(values: number[]): string {
 }
 
 async function round(members: number, net: number): Promise<[number, number]> {
-  const { ignitionFiles } = synthCluster({ nodeCount: members, etcd: { members } }, `bench${members}`);
+  const { ignitionFiles } = synthCluster(
+    { nodeCount: members, etcd: { members } },
+    `bench${members}`,
+  );
   const etcd = new EtcdTestCluster(memberSettingsFromIgnition(ignitionFiles), net);
   try {
     const started = Date.now();
