@@ -45,6 +45,7 @@ describe("artifact layout in the synthesized stack folder", () => {
   it("writes cluster.json and one Ignition file per node under clusters/<name>/", () => {
     const { stackDir } = synthCluster({ nodeCount: 3 });
     expect(listFiles(path.join(stackDir, "clusters"))).toEqual([
+      "core/.synthesized-files.json",
       "core/cluster.json",
       "core/ignition/core-01.ign",
       "core/ignition/core-02.ign",
@@ -70,16 +71,14 @@ describe("artifact layout in the synthesized stack folder", () => {
     expect(texts.map((t) => JSON.parse(t))).toMatchSnapshot();
   });
 
-  it("drops the files of removed nodes when a stack is synthesized again", () => {
+  it("drops the files of removed nodes, and only those, when synthesized again", () => {
     const { stackDir } = synthCluster({ nodeCount: 2 });
-    fs.writeFileSync(path.join(stackDir, "clusters/core/ignition/core-09.ign"), "stale");
+    fs.writeFileSync(path.join(stackDir, "clusters/core/keep.txt"), "not ours");
     // A second synth into the same folder, as `cdktf synth` does after scaling down.
-    const again = synthCluster({ nodeCount: 2 }, "core", path.dirname(path.dirname(stackDir)));
+    const again = synthCluster({ nodeCount: 1 }, "core", path.dirname(path.dirname(stackDir)));
     expect(again.stackDir).toBe(stackDir);
-    expect(listFiles(path.join(again.stackDir, "clusters/core/ignition"))).toEqual([
-      "core-01.ign",
-      "core-02.ign",
-    ]);
+    expect(listFiles(path.join(again.stackDir, "clusters/core/ignition"))).toEqual(["core-01.ign"]);
+    expect(fs.readFileSync(path.join(stackDir, "clusters/core/keep.txt"), "utf8")).toBe("not ours");
   });
 
   it("keeps two clusters of one stack apart", () => {

@@ -23,11 +23,15 @@ export interface SynthesizedFilesProps {
   readonly files: Readonly<Record<string, string>>;
 }
 
+/** Lists the files written by the last synth, so the next one removes only its own stale files. */
+export const OWNED_FILES_LIST = ".synthesized-files.json";
+
 /**
  * Writes text files into the synthesized stack folder
  * (`cdktf.out/stacks/<stack>/<directory>/…`), at fixed, readable paths that
- * Terraform reaches as `${path.module}/<directory>/…`. The folder is emptied
- * first, so files of removed nodes do not linger.
+ * Terraform reaches relative to the stack folder. Files the previous synth
+ * wrote and this one does not (a removed node's config) are deleted; anything
+ * else in the folder (Vagrant's `.vagrant` state) is left alone.
  */
 export class SynthesizedFiles extends Construct {
   /** The folder, relative to the stack's working directory. */
@@ -52,11 +56,18 @@ export class SynthesizedFiles extends Construct {
   private write(session: SynthesisSession, stack: TerraformStack): void {
     const stackDir = path.join(session.outdir, session.manifest.forStack(stack).workingDirectory);
     const root = path.join(stackDir, this.directory);
-    fs.rmSync(root, { recursive: true, force: true });
+    const listPath = path.join(root, OWNED_FILES_LIST);
+    const previous: string[] = fs.existsSync(listPath)
+      ? JSON.parse(fs.readFileSync(listPath, "utf8"))
+      : [];
+    for (const rel of previous) {
+      if (!(rel in this.files)) fs.rmSync(path.join(root, rel), { force: true });
+    }
     for (const [rel, contents] of Object.entries(this.files)) {
       const target = path.join(root, rel);
       fs.mkdirSync(path.dirname(target), { recursive: true });
       fs.writeFileSync(target, contents);
     }
+    fs.writeFileSync(listPath, `${JSON.stringify(Object.keys(this.files).sort(), null, 2)}\n`);
   }
 }
