@@ -130,6 +130,12 @@ export interface CoreOsClusterProps {
    */
   readonly files?: readonly NodeFile[];
   /**
+   * Extra files on single nodes, by node name (e.g. a node-specific role
+   * marker). Changing them re-provisions only those nodes.
+   * @default - none
+   */
+  readonly nodeFiles?: { readonly [nodeName: string]: readonly NodeFile[] };
+  /**
    * etcd topology.
    * @default - 3 members (1 below 3 nodes), derived token
    */

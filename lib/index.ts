@@ -23,3 +23,6 @@ export {
   parseEnvironmentDropin,
   renderEnvironmentDropin,
 } from "./render/etcd-environment";
+export * from "./vagrant-cluster";
+export * from "./vagrant-options";
+export { VagrantPlan, VagrantNodePlan, planVagrant, flatcarBoxUrl } from "./vagrant-plan";

@@ -42,6 +42,8 @@ export interface NodePlan {
   readonly etcdMember: boolean;
   /** True for the I standby nodes of N+I. */
   readonly standby: boolean;
+  /** Files for this node only, after the cluster-wide ones. */
+  readonly files: readonly NodeFile[];
 }
 
 /** The resolved etcd topology. */
@@ -147,10 +149,15 @@ function checkUnits(issues: IssueCollector, units: readonly SystemdUnit[]): void
   });
 }
 
-function checkFiles(issues: IssueCollector, files: readonly NodeFile[]): void {
-  const seen = new Set<string>();
+function checkFiles(
+  issues: IssueCollector,
+  files: readonly NodeFile[],
+  propName = "files",
+  taken: readonly string[] = [],
+): void {
+  const seen = new Set<string>(taken);
   files.forEach((file, i) => {
-    const prop = `files[${i}]`;
+    const prop = `${propName}[${i}]`;
     const path = file?.path;
     if (
       typeof path !== "string" ||
@@ -317,6 +324,12 @@ export function planCluster(props: CoreOsClusterProps, ctx: PlanContext): Cluste
   else checkUnits(issues, units);
   if (!Array.isArray(files)) issues.add("files", files, "a list of files");
   else checkFiles(issues, files);
+  const nodeFiles = props.nodeFiles ?? {};
+  for (const [nodeName, list] of Object.entries(nodeFiles)) {
+    const prop = `nodeFiles[${JSON.stringify(nodeName)}]`;
+    if (!Array.isArray(list)) issues.add(prop, list, "a list of files");
+    else checkFiles(issues, list, prop, Array.isArray(files) ? files.map((f) => f?.path) : []);
+  }
 
   // Addresses only when the inputs they depend on are sound.
   const nodes: NodePlan[] = [];
@@ -339,19 +352,31 @@ export function planCluster(props: CoreOsClusterProps, ctx: PlanContext): Cluste
           address: hostAddress(network, firstHostNumber + i) as string,
           etcdMember: i < memberCount,
           standby: isInt(standby) && i >= nodeCount - standby,
+          files: [],
         });
+      }
+      const known = new Set(nodes.map((n) => n.name));
+      for (const nodeName of Object.keys(nodeFiles)) {
+        if (!known.has(nodeName)) {
+          issues.add(
+            "nodeFiles",
+            nodeName,
+            `names of this cluster's nodes (${nodes[0].name} … ${nodes[nodes.length - 1].name})`,
+          );
+        }
       }
     }
   }
 
   issues.throwIfAny(`CoreOsCluster "${ctx.path}"`);
 
-  const memberNodes = nodes.filter((n) => n.etcdMember);
+  const withFiles = nodes.map((n) => ({ ...n, files: nodeFiles[n.name] ?? [] }));
+  const memberNodes = withFiles.filter((n) => n.etcdMember);
   return {
     name,
     os,
     namePrefix,
-    nodes,
+    nodes: withFiles,
     cpus,
     memoryMiB,
     sshPublicKeys: sshPublicKeys.map((k) => k.trim()),

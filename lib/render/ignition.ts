@@ -126,7 +126,7 @@ export function renderIgnition(plan: ClusterPlan, node: NodePlan): IgnitionConfi
       "/etc/profile.d/etcdctl.sh",
       `export ETCDCTL_API=3\nexport ETCDCTL_ENDPOINTS=${plan.etcd.clientEndpoints.join(",")}\n`,
     ),
-    ...plan.files.map((f) => file(f.path, f.contents, f.mode ?? 0o644)),
+    ...[...plan.files, ...node.files].map((f) => file(f.path, f.contents, f.mode ?? 0o644)),
   ];
   const userUnits: IgnitionUnit[] = plan.units.map((u) => ({
     name: u.name,

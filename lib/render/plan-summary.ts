@@ -22,6 +22,7 @@ export function renderPlanSummary(plan: ClusterPlan, ignitionDir: string): strin
       address: n.address,
       etcd: n.etcdMember ? "member" : "client",
       state: n.standby ? "standby" : "active",
+      ...(n.files.length ? { files: n.files.map((f) => f.path) } : {}),
       ignition: `${ignitionDir}/${n.name}.ign`,
     })),
   };

@@ -1,0 +1,189 @@
+import { DataResource, TerraformResource, TerraformStack } from "cdktf";
+import { Construct } from "constructs";
+import { Resource as NullResource } from "@cdktf/provider-null/lib/resource";
+import { NullProvider } from "@cdktf/provider-null/lib/provider";
+import { CoreOsCluster } from "./cluster";
+import { ForwardedPort, LifecycleResource, SharedFolder, VagrantProvider } from "./vagrant-options";
+import { planVagrant, VagrantPlan } from "./vagrant-plan";
+import {
+  boxAddCommand,
+  nodeDestroyCommand,
+  nodeUpCommand,
+  renderConfigRb,
+  renderVagrantfile,
+} from "./render/vagrant";
+import { SynthesizedFiles } from "./synthesized-files";
+
+/** Artifact folder of every Vagrant environment, relative to the stack folder. */
+export const VAGRANT_DIRECTORY = "vagrant";
+
+const NULL_PROVIDER_ID = "null-provider";
+
+/** What one lifecycle resource does. */
+interface LifecycleSpec {
+  /** Replaces the resource when it changes. */
+  readonly trigger: string;
+  /** Kept in the resource for destroy-time provisioners, which may read only `self`. */
+  readonly input: { readonly dir: string; readonly name?: string; readonly box?: string };
+  readonly create: string;
+  readonly destroy?: boolean;
+  readonly dependsOn: TerraformResource[];
+}
+
+/** Props of VagrantCluster. */
+export interface VagrantClusterProps {
+  /** The cluster to run as local VMs. */
+  readonly cluster: CoreOsCluster;
+  /**
+   * Hypervisor.
+   * @default VagrantProvider.VIRTUALBOX
+   */
+  readonly provider?: VagrantProvider;
+  /**
+   * Terraform resource type of each node's lifecycle.
+   * @default LifecycleResource.NULL_RESOURCE
+   */
+  readonly lifecycle?: LifecycleResource;
+  /**
+   * Vagrant box name.
+   * @default "flatcar-<channel>"
+   */
+  readonly boxName?: string;
+  /**
+   * Where the box comes from.
+   * @default - Flatcar's published box for the channel and provider
+   */
+  readonly boxUrl?: string;
+  /**
+   * Show the VirtualBox window.
+   * @default false
+   */
+  readonly gui?: boolean;
+  /**
+   * Guest ports forwarded to 127.0.0.1 on the host.
+   * @default - none
+   */
+  readonly forwardedPorts?: readonly ForwardedPort[];
+  /**
+   * Host folders synced into every node with rsync.
+   * @default - none
+   */
+  readonly sharedFolders?: readonly SharedFolder[];
+  /**
+   * Log each node's serial console to `log/<node>-serial.txt`.
+   * @default false
+   */
+  readonly serialLogging?: boolean;
+  /**
+   * Bring nodes up in parallel. Rejected with VirtualBox, where parallel
+   * `vagrant up` races on box import and host-only network creation.
+   * @default true for libvirt, false for VirtualBox
+   */
+  readonly parallel?: boolean;
+}
+
+/**
+ * Runs a CoreOsCluster as local Vagrant machines, driven by Terraform: one
+ * lifecycle resource per node (`vagrant up <node>` on create,
+ * `vagrant destroy -f <node>` on destroy) whose trigger is the hash of that
+ * node's inputs, after a box step all nodes depend on.
+ */
+export class VagrantCluster extends Construct {
+  /** The validated Vagrant plan. */
+  public readonly plan: VagrantPlan;
+  /** The Vagrant folder, relative to the stack folder (Terraform's working directory). */
+  public readonly directory: string;
+  public readonly provider: VagrantProvider;
+  public readonly lifecycle: LifecycleResource;
+  /** The box step. */
+  public readonly box: TerraformResource;
+  /** One lifecycle resource per node, in node order. */
+  public readonly machines: readonly TerraformResource[];
+
+  constructor(scope: Construct, id: string, props: VagrantClusterProps) {
+    super(scope, id);
+    const { cluster, ...options } = props;
+    this.plan = planVagrant(cluster.plan, options, this.node.path);
+    this.provider = this.plan.provider;
+    this.lifecycle = this.plan.lifecycle;
+    this.directory = `${VAGRANT_DIRECTORY}/${cluster.clusterName}`;
+
+    const files: Record<string, string> = {
+      Vagrantfile: renderVagrantfile(this.plan),
+      "config.rb": renderConfigRb(this.plan),
+    };
+    for (const n of this.plan.nodes) files[n.ignitionFile] = n.ignition;
+    new SynthesizedFiles(this, "Files", { directory: this.directory, files });
+
+    const dir = this.directory;
+    this.box = this.lifecycleResource("box", {
+      trigger: `${this.plan.provider} ${this.plan.boxName} ${this.plan.boxUrl}`,
+      input: { box: this.plan.boxName, dir },
+      create: boxAddCommand(this.plan),
+      dependsOn: [],
+    });
+
+    const machines: TerraformResource[] = [];
+    for (const node of this.plan.nodes) {
+      // VirtualBox: one node at a time, each after the previous one.
+      const previous = machines[machines.length - 1];
+      const after = this.plan.parallel || !previous ? [this.box] : [this.box, previous];
+      machines.push(
+        this.lifecycleResource(node.name, {
+          trigger: node.inputsHash,
+          input: { name: node.name, dir },
+          create: nodeUpCommand(this.plan.provider, node.name),
+          destroy: true,
+          dependsOn: after,
+        }),
+      );
+    }
+    this.machines = machines;
+  }
+
+  private lifecycleResource(id: string, spec: LifecycleSpec): TerraformResource {
+    const resource = this.createLifecycleResource(id, spec);
+    // Readable, stable addresses in `terraform plan`: null_resource.vagrant_core_core-01.
+    resource.overrideLogicalId(`vagrant_${this.plan.cluster.name}_${id}`);
+    return resource;
+  }
+
+  private createLifecycleResource(id: string, spec: LifecycleSpec): TerraformResource {
+    const terraformData = this.plan.lifecycle === LifecycleResource.TERRAFORM_DATA;
+    // Destroy-time provisioners may only read `self`: the name and folder travel in the resource.
+    const selfRef = terraformData ? "self.input" : "self.triggers";
+    const provisioners = [
+      { type: "local-exec" as const, command: spec.create, workingDir: spec.input.dir },
+      ...(spec.destroy
+        ? [
+            {
+              type: "local-exec" as const,
+              when: "destroy" as const,
+              command: nodeDestroyCommand(`\${${selfRef}.name}`),
+              workingDir: `\${${selfRef}.dir}`,
+            },
+          ]
+        : []),
+    ];
+    if (terraformData) {
+      return new DataResource(this, id, {
+        input: spec.input,
+        triggersReplace: { inputs: spec.trigger },
+        provisioners,
+        dependsOn: spec.dependsOn,
+      });
+    }
+    this.ensureNullProvider();
+    return new NullResource(this, id, {
+      triggers: { ...spec.input, inputs: spec.trigger },
+      provisioners,
+      dependsOn: spec.dependsOn,
+    });
+  }
+
+  // One default null provider per stack, however many Vagrant clusters it holds.
+  private ensureNullProvider(): void {
+    const stack = TerraformStack.of(this);
+    if (!stack.node.tryFindChild(NULL_PROVIDER_ID)) new NullProvider(stack, NULL_PROVIDER_ID);
+  }
+}
