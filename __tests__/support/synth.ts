@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Testing, TerraformStack } from "cdktf";
-import { CoreOsCluster, CoreOsClusterProps } from "../../lib";
+import { CoreOsCluster, CoreOsClusterProps, VagrantCluster, VagrantClusterProps } from "../../lib";
 
 /** A synthesized stack holding one cluster, with its folder on disk. */
 export interface SynthesizedCluster {
@@ -13,13 +13,18 @@ export interface SynthesizedCluster {
   readonly ignitionFiles: string[];
 }
 
+/** A fresh temporary folder for synth output. */
+export function tempOutdir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), "cdktf.outdir."));
+}
+
 /** Synthesizes a stack with one cluster to a temporary folder, as `cdktf synth` does. */
 export function synthCluster(
   props: CoreOsClusterProps,
   id = "core",
   outdir?: string,
 ): SynthesizedCluster {
-  const dir = outdir ?? fs.mkdtempSync(path.join(os.tmpdir(), "cdktf.outdir."));
+  const dir = outdir ?? tempOutdir();
   const app = Testing.app({ outdir: dir });
   const stack = new TerraformStack(app, "test");
   const cluster = new CoreOsCluster(stack, id, props);
@@ -30,4 +35,33 @@ export function synthCluster(
     if (!fs.existsSync(f)) throw new Error(`synth did not write ${f}`);
   }
   return { cluster, stackDir, ignitionFiles };
+}
+
+/** A synthesized stack with a cluster run by Vagrant. */
+export interface SynthesizedVagrant {
+  readonly vagrant: VagrantCluster;
+  readonly stackDir: string;
+  /** Absolute path of the Vagrant folder. */
+  readonly vagrantDir: string;
+  /** The parsed cdk.tf.json. */
+  readonly config: {
+    resource: Record<string, Record<string, Record<string, unknown>>>;
+    [key: string]: unknown;
+  };
+}
+
+/** Synthesizes cluster + VagrantCluster, like `cdktf synth`, into `outdir` (reused across steps). */
+export function synthVagrant(
+  props: CoreOsClusterProps,
+  options: Omit<VagrantClusterProps, "cluster"> = {},
+  outdir = tempOutdir(),
+): SynthesizedVagrant {
+  const app = Testing.app({ outdir });
+  const stack = new TerraformStack(app, "test");
+  const cluster = new CoreOsCluster(stack, "core", props);
+  const vagrant = new VagrantCluster(stack, "local", { cluster, ...options });
+  app.synth();
+  const stackDir = path.join(outdir, "stacks", "test");
+  const config = JSON.parse(fs.readFileSync(path.join(stackDir, "cdk.tf.json"), "utf8"));
+  return { vagrant, stackDir, vagrantDir: path.join(stackDir, vagrant.directory), config };
 }
