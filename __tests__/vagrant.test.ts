@@ -25,12 +25,13 @@ describe("VagrantCluster: Terraform resources (null_resource, the default)", () 
   const { config, vagrant } = synthVagrant({ nodeCount: 3 });
   const resources = config.resource.null_resource as Record<string, Res>;
 
-  it("has a box step and one resource per node, named after the node", () => {
+  it("has a box step, a prune step and one resource per node, named after the node", () => {
     expect(Object.keys(resources).sort()).toEqual([
       "vagrant_core_box",
       "vagrant_core_core-01",
       "vagrant_core_core-02",
       "vagrant_core_core-03",
+      "vagrant_core_prune",
     ]);
     expect(config.provider).toEqual({ null: [{}] });
     expect(vagrant.lifecycle).toBe(LifecycleResource.NULL_RESOURCE);
@@ -57,14 +58,22 @@ describe("VagrantCluster: Terraform resources (null_resource, the default)", () 
     expect(node.triggers!.inputs).toMatch(/^[0-9a-f]{64}$/);
   });
 
-  it("brings VirtualBox nodes up one at a time, after the box", () => {
+  it("brings VirtualBox nodes up one at a time, after the box and the prune step", () => {
+    expect(resources.vagrant_core_prune.depends_on).toEqual(["null_resource.vagrant_core_box"]);
     expect(resources["vagrant_core_core-01"].depends_on).toEqual([
-      "null_resource.vagrant_core_box",
+      "null_resource.vagrant_core_prune",
     ]);
     expect(resources["vagrant_core_core-03"].depends_on).toEqual([
-      "null_resource.vagrant_core_box",
+      "null_resource.vagrant_core_prune",
       "null_resource.vagrant_core_core-02",
     ]);
+  });
+
+  it("prunes when the node list changes: scale-down cannot rely on destroy-time provisioners", () => {
+    const prune = resources.vagrant_core_prune;
+    expect(prune.triggers).toEqual({ dir: "vagrant/core", inputs: "core-01 core-02 core-03" });
+    expect(prune.provisioner).toHaveLength(1);
+    expect(prune.provisioner[0]["local-exec"].command).toContain(' " core-01 core-02 core-03 " ');
   });
 
   it("gives each node its own trigger, so one node's change replaces only that node", () => {
@@ -92,6 +101,22 @@ describe("VagrantCluster: Terraform resources (null_resource, the default)", () 
 });
 
 describe("VagrantCluster: terraform_data and libvirt variants", () => {
+  it("terraform_data is the null_resource lifecycle, field for field", () => {
+    const asNull = JSON.stringify(synthVagrant({ nodeCount: 4 }).config.resource.null_resource);
+    const data = synthVagrant({ nodeCount: 4 }, { lifecycle: LifecycleResource.TERRAFORM_DATA })
+      .config.resource.terraform_data as Record<string, Res>;
+    const translated = Object.fromEntries(
+      Object.entries(data).map(([id, r]) => {
+        const { input, triggers_replace, ...rest } = r;
+        const out = JSON.stringify({ ...rest, triggers: { ...input, ...triggers_replace } })
+          .replaceAll("terraform_data.", "null_resource.")
+          .replaceAll("self.input.", "self.triggers.");
+        return [id, JSON.parse(out)];
+      }),
+    );
+    expect(translated).toEqual(JSON.parse(asNull));
+  });
+
   it("terraform_data carries the same lifecycle without a provider", () => {
     const { config } = synthVagrant({}, { lifecycle: LifecycleResource.TERRAFORM_DATA });
     expect(config.provider).toBeUndefined();
@@ -106,12 +131,12 @@ describe("VagrantCluster: terraform_data and libvirt variants", () => {
     });
   });
 
-  it("libvirt nodes depend only on the box, so Terraform brings them up in parallel", () => {
+  it("libvirt nodes depend only on the box and prune steps, so Terraform brings them up in parallel", () => {
     const { config, vagrant } = synthVagrant({}, { provider: VagrantProvider.LIBVIRT });
     expect(vagrant.plan.parallel).toBe(true);
     const res = config.resource.null_resource as Record<string, Res>;
     for (const n of ["core-01", "core-02", "core-03"]) {
-      expect(res[`vagrant_core_${n}`].depends_on).toEqual(["null_resource.vagrant_core_box"]);
+      expect(res[`vagrant_core_${n}`].depends_on).toEqual(["null_resource.vagrant_core_prune"]);
     }
     expect(res.vagrant_core_box.provisioner[0]["local-exec"].command).toContain(
       "flatcar_production_vagrant_libvirt.box",

@@ -9,6 +9,7 @@ import {
   boxAddCommand,
   nodeDestroyCommand,
   nodeUpCommand,
+  pruneCommand,
   renderConfigRb,
   renderVagrantfile,
 } from "./render/vagrant";
@@ -97,6 +98,8 @@ export class VagrantCluster extends Construct {
   public readonly lifecycle: LifecycleResource;
   /** The box step. */
   public readonly box: TerraformResource;
+  /** Destroys machines that are no longer nodes (scale down, renames); runs when the node list changes. */
+  public readonly prune: TerraformResource;
   /** One lifecycle resource per node, in node order. */
   public readonly machines: readonly TerraformResource[];
 
@@ -123,11 +126,19 @@ export class VagrantCluster extends Construct {
       dependsOn: [],
     });
 
+    const names = this.plan.nodes.map((n) => n.name);
+    this.prune = this.lifecycleResource("prune", {
+      trigger: names.join(" "),
+      input: { dir },
+      create: pruneCommand(names),
+      dependsOn: [this.box],
+    });
+
     const machines: TerraformResource[] = [];
     for (const node of this.plan.nodes) {
-      // VirtualBox: one node at a time, each after the previous one.
+      // Old machines go before new ones come up. VirtualBox: one node at a time, in order.
       const previous = machines[machines.length - 1];
-      const after = this.plan.parallel || !previous ? [this.box] : [this.box, previous];
+      const after = this.plan.parallel || !previous ? [this.prune] : [this.prune, previous];
       machines.push(
         this.lifecycleResource(node.name, {
           trigger: node.inputsHash,

@@ -23,9 +23,25 @@ export class StandIns {
     return this;
   }
 
-  /** A `vagrant` that records each call (and prints no boxes for `box list`). */
+  /**
+   * A `vagrant` that records each call and keeps Vagrant's record of which
+   * machines exist the way Vagrant does: `up --provider <p> <m>` writes
+   * `.vagrant/machines/<m>/<p>/id`, `destroy -f <m>` deletes it. `box list`
+   * prints no boxes.
+   */
   addRecordingVagrant(): this {
-    this.write("vagrant", `#!/bin/sh\necho "$*" >> "${this.vagrantCalls}"\nexit 0\n`);
+    const script = [
+      "#!/bin/sh",
+      `echo "$*" >> "${this.vagrantCalls}"`,
+      "for m; do :; done",
+      'case "$1" in',
+      '  up) mkdir -p ".vagrant/machines/$m/$3" && echo stand-in > ".vagrant/machines/$m/$3/id" ;;',
+      '  destroy) rm -f .vagrant/machines/"$m"/*/id ;;',
+      "esac",
+      "exit 0",
+      "",
+    ].join("\n");
+    this.write("vagrant", script);
     return this;
   }
 

@@ -8,11 +8,14 @@ export function hasCommand(command: string): boolean {
 /**
  * `describe` for tests that need a real tool. Where the tool is missing:
  * with CI=true the block fails (CI must run it); elsewhere it is skipped with
- * a loud message naming the Debian package to install.
+ * a loud message naming the package to install.
+ *
+ * @param debianPackage the Debian package that has `command`, or
+ *   `{ install: "..." }` for a tool Debian does not ship
  */
 export function describeWithTool(
   command: string,
-  debianPackage: string,
+  debianPackage: string | { readonly install: string },
   name: string,
   body: () => void,
 ): void {
@@ -20,7 +23,11 @@ export function describeWithTool(
     describe(name, body);
     return;
   }
-  const why = `${command} not found on PATH: install the Debian package "${debianPackage}" (apt-get install ${debianPackage})`;
+  const how =
+    typeof debianPackage === "string"
+      ? `install the Debian package "${debianPackage}" (apt-get install ${debianPackage})`
+      : debianPackage.install;
+  const why = `${command} not found on PATH: ${how}`;
   if (process.env.CI === "true") {
     describe(name, () => {
       it(`has ${command}`, () => {

@@ -166,6 +166,25 @@ export function nodeUpCommand(provider: VagrantProvider, node: string): string {
   return `vagrant up --provider ${provider} ${node}`;
 }
 
+/**
+ * Shell command that destroys the machines of this Vagrant folder that are not
+ * among `nodes` and forgets them. Terraform does not run the destroy-time
+ * provisioner of a resource that left the configuration, so scaling down
+ * cannot rely on it; Vagrant's own record (`.vagrant/machines/<name>/<provider>/id`)
+ * says which machines exist.
+ */
+export function pruneCommand(nodes: readonly string[]): string {
+  return [
+    `for id in .vagrant/machines/*/*/id; do`,
+    `[ -e "$id" ] || continue;`,
+    // No "\${": Terraform would read it as an interpolation.
+    `m=$(basename "$(dirname "$(dirname "$id")")");`,
+    `case " ${nodes.join(" ")} " in *" $m "*) ;;`,
+    `*) vagrant destroy -f "$m" && rm -rf ".vagrant/machines/$m" || exit 1 ;; esac;`,
+    `done`,
+  ].join(" ");
+}
+
 /** Shell command that destroys one machine; reads only what a destroy-time provisioner may. */
 export function nodeDestroyCommand(nodeExpr: string): string {
   return `vagrant destroy -f ${nodeExpr}`;
