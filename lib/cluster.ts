@@ -1,5 +1,6 @@
 import { Construct } from "constructs";
 import { CoreOsClusterProps } from "./cluster-props";
+import { FrontMember, IFrontTarget } from "./front-target";
 import { OperatingSystem } from "./operating-system";
 import { ClusterPlan, NodePlan, planCluster } from "./plan";
 import { RebootStrategy } from "./reboot-strategy";
@@ -26,7 +27,7 @@ export interface ClusterNode extends NodePlan {
  * Props are validated when the construct is created, so bad input stops the
  * synth before anything is written.
  */
-export class CoreOsCluster extends Construct {
+export class CoreOsCluster extends Construct implements IFrontTarget {
   /** The validated plan every renderer and target reads. */
   public readonly plan: ClusterPlan;
   /** Cluster name. */
@@ -69,6 +70,11 @@ export class CoreOsCluster extends Construct {
     };
     for (const n of this.nodes) files[`${ignitionDir}/${n.name}.ign`] = n.ignition;
     new SynthesizedFiles(this, "Artifacts", { directory: this.artifactDirectory, files });
+  }
+
+  /** Every node as a front target; standby nodes take traffic only while active ones are down. */
+  public frontMembers(): readonly FrontMember[] {
+    return this.nodes.map((n) => ({ name: n.name, address: n.address, standby: n.standby }));
   }
 
   /** A node by name; throws with the known names when there is none. */

@@ -26,3 +26,14 @@ export {
 export * from "./vagrant-cluster";
 export * from "./vagrant-options";
 export { VagrantPlan, VagrantNodePlan, planVagrant, flatcarBoxUrl } from "./vagrant-plan";
+export * from "./duration";
+export * from "./front";
+export * from "./front-options";
+export * from "./front-target";
+export {
+  FrontPlan,
+  ListenerPlan,
+  TargetGroupPlan,
+  TargetMemberPlan,
+  HealthCheckPlan,
+} from "./front-plan";

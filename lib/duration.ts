@@ -1,0 +1,29 @@
+/** A span of time, as aws-cdk's `Duration`: `Duration.millis(500)`, `Duration.seconds(10)`. */
+export class Duration {
+  /** A duration in milliseconds. */
+  public static millis(amount: number): Duration {
+    return new Duration(amount);
+  }
+
+  /** A duration in seconds. */
+  public static seconds(amount: number): Duration {
+    return new Duration(amount * 1000);
+  }
+
+  private constructor(private readonly ms: number) {}
+
+  /** The duration in milliseconds. */
+  public toMilliseconds(): number {
+    return this.ms;
+  }
+
+  /** The duration in seconds (may be fractional). */
+  public toSeconds(): number {
+    return this.ms / 1000;
+  }
+
+  /** `500ms`, `10s`: readable in messages and configs. */
+  public toString(): string {
+    return this.ms % 1000 === 0 ? `${this.ms / 1000}s` : `${this.ms}ms`;
+  }
+}

@@ -1,0 +1,290 @@
+import { Duration } from "./duration";
+import { IssueCollector } from "./errors";
+import {
+  Balancing,
+  ClientAffinity,
+  FrontProtocol,
+  HealthCheck,
+  HealthCheckProtocol,
+  ListenerProps,
+  TargetGroupProps,
+} from "./front-options";
+import { FrontMember } from "./front-target";
+import { parseIpv4 } from "./network";
+
+/** Health check with every default resolved but the target-specific timing. */
+export interface HealthCheckPlan {
+  readonly protocol: HealthCheckProtocol;
+  /** HTTP path; `undefined` for TCP probes. */
+  readonly path?: string;
+  readonly port: number;
+  /** `undefined`: the target's default (HAProxy 500 ms, AWS 10 s). */
+  readonly interval?: Duration;
+  /** `undefined`: the interval. */
+  readonly timeout?: Duration;
+  readonly healthyThreshold: number;
+  readonly unhealthyThreshold: number;
+}
+
+/** A member of a target group in the plan. */
+export interface TargetMemberPlan extends FrontMember {
+  /** Draining: open connections finish, no new ones. */
+  readonly draining: boolean;
+}
+
+/** A validated target group. */
+export interface TargetGroupPlan {
+  readonly name: string;
+  readonly port: number;
+  readonly healthCheck: HealthCheckPlan;
+  readonly balancing: Balancing;
+  readonly affinity: ClientAffinity;
+  /** Active members first, then standby ones, each in the order given. */
+  readonly members: readonly TargetMemberPlan[];
+  /** How many members are active (not standby): below this many healthy, standby members join. */
+  readonly activeCount: number;
+}
+
+/** A validated listener and its targets. */
+export interface ListenerPlan {
+  readonly name: string;
+  readonly port: number;
+  readonly protocol: FrontProtocol;
+  readonly targetGroup: TargetGroupPlan;
+}
+
+/** Everything a front target (HAProxy, AWS NLB) renders from. */
+export interface FrontPlan {
+  readonly name: string;
+  readonly listeners: readonly ListenerPlan[];
+  /** Names of the draining members. */
+  readonly draining: readonly string[];
+}
+
+/** Names of listeners and target groups: usable as HAProxy section and AWS resource names. */
+const NAME = /^[a-z][a-z0-9-]{0,23}$/;
+const NAME_ALLOWED = "1-24 of a-z 0-9 -, starting with a letter";
+
+function isWhole(v: unknown, min: number, max: number): v is number {
+  return typeof v === "number" && Number.isInteger(v) && v >= min && v <= max;
+}
+
+function isDuration(v: unknown): v is Duration {
+  return v instanceof Duration;
+}
+
+/** Checks one listener's props against the listeners already on the front. */
+export function planListenerProps(
+  id: string,
+  props: ListenerProps,
+  existing: readonly { name: string; port: number }[],
+  frontPath: string,
+): { name: string; port: number; protocol: FrontProtocol } {
+  const issues = new IssueCollector();
+  if (!NAME.test(id)) issues.add("id", id, NAME_ALLOWED);
+  if (existing.some((l) => l.name === id))
+    issues.add("id", id, "a name not used by another listener");
+  const port = props?.port;
+  if (!isWhole(port, 1, 65535)) issues.add("port", port, "a port 1-65535");
+  const clash = existing.find((l) => l.port === port);
+  if (clash) issues.add("port", port, `a port not used by listener "${clash.name}"`);
+  const protocol = props?.protocol ?? FrontProtocol.TCP;
+  if (!Object.values(FrontProtocol).includes(protocol)) {
+    issues.add("protocol", protocol, Object.values(FrontProtocol).join(" | "));
+  }
+  issues.throwIfAny(`listener "${id}" of NlbFront "${frontPath}"`);
+  return { name: id, port: port as number, protocol };
+}
+
+/** Validates a target group's props into a plan (drain flags are set by planFront). */
+export function planTargetGroup(
+  id: string,
+  listenerProtocol: FrontProtocol,
+  props: TargetGroupProps,
+  where: string,
+): TargetGroupPlan {
+  const issues = new IssueCollector();
+  if (!NAME.test(id)) issues.add("id", id, NAME_ALLOWED);
+  const port = props?.port;
+  if (!isWhole(port, 1, 65535)) issues.add("port", port, "a port 1-65535");
+
+  const members: FrontMember[] = [];
+  const targets = props?.targets;
+  if (!Array.isArray(targets) || targets.length === 0) {
+    issues.add("targets", targets, "one or more targets (a CoreOsCluster, FrontTargets.host(...))");
+  } else {
+    targets.forEach((t, i) => {
+      if (typeof t?.frontMembers !== "function") {
+        issues.add(`targets[${i}]`, t, "a CoreOsCluster or FrontTargets.host(...)");
+        return;
+      }
+      for (const m of t.frontMembers()) {
+        if (members.some((o) => o.name === m.name)) {
+          issues.add(`targets[${i}]`, m.name, "each member once: this name is already a member");
+        } else if (!/^[a-z][a-z0-9-]{0,62}$/.test(m.name)) {
+          issues.add(`targets[${i}]`, m.name, "member names of a-z 0-9 -, starting with a letter");
+        } else if (parseIpv4(m.address) === undefined) {
+          issues.add(`targets[${i}]`, m.address, `an IPv4 address for member ${m.name}`);
+        } else {
+          members.push(m);
+        }
+      }
+    });
+    if (members.length > 0 && members.every((m) => m.standby)) {
+      issues.add(
+        "targets",
+        members.map((m) => m.name).join(","),
+        "at least one active (not standby) member",
+      );
+    }
+  }
+
+  const balancing = props?.balancing ?? Balancing.ROUND_ROBIN;
+  if (!Object.values(Balancing).includes(balancing)) {
+    issues.add("balancing", balancing, Object.values(Balancing).join(" | "));
+  }
+  const affinity = props?.affinity ?? ClientAffinity.NONE;
+  if (!Object.values(ClientAffinity).includes(affinity)) {
+    issues.add("affinity", affinity, Object.values(ClientAffinity).join(" | "));
+  }
+
+  const healthCheck = planHealthCheck(props?.healthCheck ?? {}, listenerProtocol, port, issues);
+  issues.throwIfAny(`target group "${id}" of ${where}`);
+
+  const ordered = [...members.filter((m) => !m.standby), ...members.filter((m) => m.standby)];
+  return {
+    name: id,
+    port: port as number,
+    healthCheck,
+    balancing,
+    affinity,
+    members: ordered.map((m) => ({ ...m, draining: false })),
+    activeCount: ordered.filter((m) => !m.standby).length,
+  };
+}
+
+function planHealthCheck(
+  hc: HealthCheck,
+  listenerProtocol: FrontProtocol,
+  targetPort: unknown,
+  issues: IssueCollector,
+): HealthCheckPlan {
+  const protocol =
+    hc.protocol ??
+    (listenerProtocol === FrontProtocol.HTTP ? HealthCheckProtocol.HTTP : HealthCheckProtocol.TCP);
+  if (!Object.values(HealthCheckProtocol).includes(protocol)) {
+    issues.add("healthCheck.protocol", protocol, Object.values(HealthCheckProtocol).join(" | "));
+  }
+  let path: string | undefined;
+  if (protocol === HealthCheckProtocol.HTTP) {
+    path = hc.path ?? "/";
+    if (typeof path !== "string" || !/^\/[\x21-\x7e]*$/.test(path) || path.length > 1024) {
+      issues.add("healthCheck.path", path, "an absolute URL path without spaces, e.g. /healthz");
+    }
+  } else if (hc.path !== undefined) {
+    issues.add("healthCheck.path", hc.path, "no path with a TCP health check");
+  }
+  const port = hc.port ?? targetPort;
+  if (!isWhole(port, 1, 65535)) issues.add("healthCheck.port", port, "a port 1-65535");
+  for (const key of ["interval", "timeout"] as const) {
+    const d = hc[key];
+    if (
+      d !== undefined &&
+      (!isDuration(d) || d.toMilliseconds() < 100 || d.toMilliseconds() > 300_000)
+    ) {
+      issues.add(
+        `healthCheck.${key}`,
+        isDuration(d) ? d.toString() : d,
+        "a Duration from 100 ms to 300 s",
+      );
+    }
+  }
+  if (
+    isDuration(hc.timeout) &&
+    isDuration(hc.interval) &&
+    hc.timeout.toMilliseconds() > hc.interval.toMilliseconds()
+  ) {
+    issues.add(
+      "healthCheck.timeout",
+      hc.timeout.toString(),
+      `at most the interval (${hc.interval})`,
+    );
+  }
+  const healthyThreshold = hc.healthyThreshold ?? 2;
+  const unhealthyThreshold = hc.unhealthyThreshold ?? 2;
+  if (!isWhole(healthyThreshold, 1, 10)) {
+    issues.add("healthCheck.healthyThreshold", healthyThreshold, "a whole number 1-10");
+  }
+  if (!isWhole(unhealthyThreshold, 1, 10)) {
+    issues.add("healthCheck.unhealthyThreshold", unhealthyThreshold, "a whole number 1-10");
+  }
+  return {
+    protocol,
+    path,
+    port: port as number,
+    interval: hc.interval,
+    timeout: hc.timeout,
+    healthyThreshold,
+    unhealthyThreshold,
+  };
+}
+
+/** Cross-checks the whole front and marks draining members. */
+export function planFront(
+  name: string,
+  listeners: readonly {
+    readonly name: string;
+    readonly port: number;
+    readonly protocol: FrontProtocol;
+    readonly targetGroup?: TargetGroupPlan;
+  }[],
+  draining: readonly string[],
+  frontPath: string,
+): FrontPlan {
+  const issues = new IssueCollector();
+  if (listeners.length === 0) {
+    issues.add("listeners", "none", "at least one listener: front.addListener(id, { port })");
+  }
+  for (const l of listeners) {
+    if (!l.targetGroup) {
+      issues.add(
+        `listeners.${l.name}`,
+        "no targets",
+        `targets: listener.addTargets(id, { targets, port })`,
+      );
+    }
+  }
+  const groupNames = listeners.flatMap((l) => (l.targetGroup ? [l.targetGroup.name] : []));
+  for (const [i, g] of groupNames.entries()) {
+    if (groupNames.indexOf(g) !== i)
+      issues.add("targetGroups", g, "a target group id used once per front");
+  }
+  const known = new Set(listeners.flatMap((l) => l.targetGroup?.members.map((m) => m.name) ?? []));
+  for (const d of draining) {
+    if (!known.has(d))
+      issues.add("drain", d, `a member of the front: ${[...known].join(", ") || "none"}`);
+  }
+  for (const l of listeners) {
+    const tg = l.targetGroup;
+    if (tg && tg.members.every((m) => draining.includes(m.name))) {
+      issues.add("drain", draining.join(","), `at least one member of "${tg.name}" not draining`);
+    }
+  }
+  issues.throwIfAny(`NlbFront "${frontPath}"`);
+  return {
+    name,
+    draining: [...draining],
+    listeners: listeners.map((l) => {
+      const tg = l.targetGroup as TargetGroupPlan;
+      return {
+        name: l.name,
+        port: l.port,
+        protocol: l.protocol,
+        targetGroup: {
+          ...tg,
+          members: tg.members.map((m) => ({ ...m, draining: draining.includes(m.name) })),
+        },
+      };
+    }),
+  };
+}
