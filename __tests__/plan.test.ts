@@ -83,6 +83,24 @@ describe("planCluster sizing", () => {
     expect(plan.nodes.filter((n) => n.standby).map((n) => n.name)).toEqual(["core-06", "core-07"]);
   });
 
+  it("spreads nodes round-robin over subnets (one per availability zone)", () => {
+    const p = planCluster(
+      { nodeCount: 5, networkCidr: "10.0.0.0/16", subnetCidrs: ["10.0.1.0/24", "10.0.2.0/24"] },
+      ctx,
+    );
+    expect(p.nodes.map((n) => [n.address, n.subnetIndex])).toEqual([
+      ["10.0.1.101", 0],
+      ["10.0.2.101", 1],
+      ["10.0.1.102", 0],
+      ["10.0.2.102", 1],
+      ["10.0.1.103", 0],
+    ]);
+    expect(p.subnets.map((s) => s.cidr)).toEqual(["10.0.1.0/24", "10.0.2.0/24"]);
+    expect(p.etcd.initialCluster).toBe(
+      "core-01=http://10.0.1.101:2380,core-02=http://10.0.2.101:2380,core-03=http://10.0.1.102:2380",
+    );
+  });
+
   it("honours a custom network and first host number", () => {
     const plan = planCluster({ networkCidr: "10.20.0.0/24", firstHostNumber: 10 }, ctx);
     expect(plan.nodes.map((n) => n.address)).toEqual(["10.20.0.10", "10.20.0.11", "10.20.0.12"]);

@@ -120,6 +120,13 @@ export interface CoreOsClusterProps {
    */
   readonly firstHostNumber?: number;
   /**
+   * Subnets inside `networkCidr` to spread the nodes over (e.g. one per cloud
+   * availability zone): node i goes to subnet `i mod k` with host number
+   * `firstHostNumber + floor(i / k)` inside it.
+   * @default - one subnet: `networkCidr` itself
+   */
+  readonly subnetCidrs?: readonly string[];
+  /**
    * Extra systemd units on every node.
    * @default - none
    */

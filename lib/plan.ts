@@ -44,6 +44,8 @@ export interface NodePlan {
   readonly standby: boolean;
   /** Files for this node only, after the cluster-wide ones. */
   readonly files: readonly NodeFile[];
+  /** Index into the plan's `subnets` of the subnet holding the node's address. */
+  readonly subnetIndex: number;
 }
 
 /** The resolved etcd topology. */
@@ -67,6 +69,8 @@ export interface ClusterPlan {
   readonly memoryMiB: number;
   readonly sshPublicKeys: readonly string[];
   readonly network: Ipv4Network;
+  /** The subnets nodes are spread over; `[network]` unless `subnetCidrs` was given. */
+  readonly subnets: readonly Ipv4Network[];
   readonly firstHostNumber: number;
   readonly etcd: EtcdPlan;
   readonly standby: number;
@@ -270,6 +274,8 @@ export function planCluster(props: CoreOsClusterProps, ctx: PlanContext): Cluste
   const firstHostNumber = props.firstHostNumber ?? 101;
   const firstOk = checkRange(issues, "firstHostNumber", firstHostNumber, 1, 2 ** 24);
 
+  const subnets = planSubnets(issues, props.subnetCidrs, network);
+
   const standby = props.standby ?? 0;
   if (countOk && !(isInt(standby) && standby >= 0 && standby < nodeCount)) {
     issues.add(
@@ -333,14 +339,16 @@ export function planCluster(props: CoreOsClusterProps, ctx: PlanContext): Cluste
 
   // Addresses only when the inputs they depend on are sound.
   const nodes: NodePlan[] = [];
-  if (countOk && firstOk && network) {
-    const lastHost = firstHostNumber + nodeCount - 1;
-    if (hostAddress(network, lastHost) === undefined) {
-      const room = network.size - 2 - firstHostNumber + 1;
+  if (countOk && firstOk && network && subnets) {
+    const k = subnets.length;
+    const smallest = Math.min(...subnets.map((s) => s.size));
+    const lastHost = firstHostNumber + Math.ceil(nodeCount / k) - 1;
+    if (subnets.some((s) => hostAddress(s, lastHost) === undefined)) {
+      const room = Math.max(smallest - 2 - firstHostNumber + 1, 0) * k;
       issues.add(
         "nodeCount",
         nodeCount,
-        `at most ${Math.max(room, 0)} nodes from host number ${firstHostNumber} in ${networkCidr}: widen networkCidr or lower firstHostNumber`,
+        `at most ${room} nodes from host number ${firstHostNumber} in ${props.subnetCidrs ? `subnets ${subnets.map((s) => s.cidr).join(", ")}` : networkCidr}: widen ${props.subnetCidrs ? "the subnets" : "networkCidr"} or lower firstHostNumber`,
       );
     } else {
       const width = nameWidth(nodeCount);
@@ -349,10 +357,11 @@ export function planCluster(props: CoreOsClusterProps, ctx: PlanContext): Cluste
         nodes.push({
           index: i,
           name: `${namePrefix}-${String(i + 1).padStart(width, "0")}`,
-          address: hostAddress(network, firstHostNumber + i) as string,
+          address: hostAddress(subnets[i % k], firstHostNumber + Math.floor(i / k)) as string,
           etcdMember: i < memberCount,
           standby: isInt(standby) && i >= nodeCount - standby,
           files: [],
+          subnetIndex: i % k,
         });
       }
       const known = new Set(nodes.map((n) => n.name));
@@ -381,6 +390,7 @@ export function planCluster(props: CoreOsClusterProps, ctx: PlanContext): Cluste
     memoryMiB,
     sshPublicKeys: sshPublicKeys.map((k) => k.trim()),
     network: network as Ipv4Network,
+    subnets: subnets as Ipv4Network[],
     firstHostNumber,
     etcd: {
       members: memberNodes,
@@ -396,4 +406,36 @@ export function planCluster(props: CoreOsClusterProps, ctx: PlanContext): Cluste
     units,
     files,
   };
+}
+
+/** Subnets to spread nodes over: inside the network, not overlapping. */
+function planSubnets(
+  issues: IssueCollector,
+  cidrs: readonly string[] | undefined,
+  network: Ipv4Network | undefined,
+): Ipv4Network[] | undefined {
+  if (cidrs === undefined) return network ? [network] : undefined;
+  if (!Array.isArray(cidrs) || cidrs.length === 0 || cidrs.length > 16) {
+    issues.add("subnetCidrs", cidrs, "1-16 IPv4 CIDRs inside networkCidr");
+    return undefined;
+  }
+  const out: Ipv4Network[] = [];
+  cidrs.forEach((c, i) => {
+    const parsed = parseCidr(c);
+    if ("reason" in parsed) {
+      issues.add(`subnetCidrs[${i}]`, c, parsed.reason);
+    } else if (
+      network &&
+      !(parsed.base >= network.base && parsed.base + parsed.size <= network.base + network.size)
+    ) {
+      issues.add(`subnetCidrs[${i}]`, c, `a subnet inside networkCidr ${network.cidr}`);
+    } else if (
+      out.some((o) => parsed.base < o.base + o.size && o.base < parsed.base + parsed.size)
+    ) {
+      issues.add(`subnetCidrs[${i}]`, c, "a subnet that overlaps no other subnet");
+    } else {
+      out.push(parsed);
+    }
+  });
+  return out.length === cidrs.length ? out : undefined;
 }
