@@ -28,7 +28,6 @@ export function renderHaproxyCfg(plan: FrontPlan, options: HaproxyRenderOptions)
     "",
     "global",
     "  log stdout format raw local0 info",
-    "  maxconn 20000",
     `  stats socket ${options.statsSocket} mode 600 level admin expose-fd listeners`,
     "  # After a reload the old process finishes open connections (drains), for at most this long.",
     "  hard-stop-after 10m",

@@ -1,0 +1,197 @@
+import * as http from "node:http";
+import { Testing, TerraformStack } from "cdktf";
+import {
+  ClientAffinity,
+  CoreOsCluster,
+  CoreOsClusterProps,
+  FrontPlan,
+  FrontProtocol,
+  NlbFront,
+  TargetGroupProps,
+} from "../lib";
+import { FrontTestbed, get, httpLoad, LineClient, ServerStat } from "./support/front-harness";
+import { describeWithTool } from "./support/tools";
+
+/*
+ * The generated haproxy.cfg run by real HAProxy in front of real (Node) backend
+ * processes on loopback addresses. A "killed" node is SIGKILLed with requests
+ * in flight. Proves the front's data-plane behaviour: failover, retries, drain,
+ * standby and affinity. Timing figures are measured by `npm run bench:failover`,
+ * not asserted here.
+ */
+
+const HTTP_PORT = 18080;
+const TCP_PORT = 19090;
+
+function plan(
+  clusterProps: CoreOsClusterProps,
+  group: Partial<TargetGroupProps> = {},
+  drain: string[] = [],
+): FrontPlan {
+  const stack = new TerraformStack(Testing.app(), "test");
+  const cluster = new CoreOsCluster(stack, "core", clusterProps);
+  const front = new NlbFront(stack, "front");
+  front
+    .addListener("http", { port: 8000, protocol: FrontProtocol.HTTP })
+    .addTargets("web", { targets: [cluster], port: HTTP_PORT, ...group });
+  front
+    .addListener("tcp", { port: 9000 })
+    .addTargets("raw", { targets: [cluster], port: TCP_PORT });
+  for (const d of drain) front.drain(cluster.nodeNamed(d));
+  return front.plan("test");
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const server = (s: ServerStat[], backend: string, name: string) =>
+  s.find((x) => x.backend === backend && x.server === name) as ServerStat;
+
+describeWithTool("haproxy", "haproxy", "the front with real HAProxy", () => {
+  jest.setTimeout(60_000);
+  let bed: FrontTestbed | undefined;
+  afterEach(async () => {
+    await bed?.stop();
+    bed = undefined;
+  });
+
+  async function start(p: FrontPlan, net: number): Promise<FrontTestbed> {
+    bed = new FrontTestbed(p, net, { http: HTTP_PORT, tcp: TCP_PORT });
+    await bed.startNodes();
+    await bed.startHaproxy();
+    await bed.waitUntil((s) => s.filter((x) => x.status === "UP").length >= 3, 10000);
+    return bed;
+  }
+
+  it("HTTP: a node killed under load costs zero failed requests and gets no more traffic", async () => {
+    const b = await start(plan({ nodeCount: 3 }), 61);
+    // 20 ms per request keeps requests in flight on every node when one dies.
+    const load = httpLoad(b.frontAddress, 8000, 24, "/?delay=20");
+    await sleep(1000);
+    await b.kill("core-02");
+    await b.waitUntil((s) => server(s, "be_web", "core-02").status === "DOWN", 10000);
+    const atDetection = server(await b.stats(), "be_web", "core-02").selected;
+    load.mark();
+    await sleep(1500);
+    const r = await load.stop();
+    const after = server(await b.stats(), "be_web", "core-02").selected;
+
+    expect(r.errors).toEqual([]);
+    expect(r.failed).toBe(0);
+    expect(r.ok).toBeGreaterThan(500);
+    expect(after).toBe(atDetection); // the balancer picked the dead node no more
+    expect(r.byNodeAfterMark["core-02"]).toBeUndefined();
+    expect(r.byNodeAfterMark["core-01"]).toBeGreaterThan(50);
+    expect(r.byNodeAfterMark["core-03"]).toBeGreaterThan(50);
+    // Requests that were on core-02 when it died were retried on another node, not lost.
+    expect(server(await b.stats(), "be_web", "core-02").retries).toBeGreaterThan(0);
+  });
+
+  it("TCP: only the connections on the killed node fail; new connections all succeed", async () => {
+    const b = await start(plan({ nodeCount: 3 }), 62);
+    const clients = await Promise.all(
+      Array.from({ length: 9 }, () => LineClient.connect(b.frontAddress, 9000)),
+    );
+    const owner = await Promise.all(clients.map((c, i) => c.ask(`hello ${i}`)));
+    expect(new Set(owner)).toEqual(new Set(["core-01", "core-02", "core-03"]));
+
+    // Short connections keep arriving while core-02 dies and is detected.
+    // One at a time, so at most one of them is in flight on core-02 when it dies.
+    let shortOk = 0;
+    let shortFailed = 0;
+    let shortFailedLater = 0;
+    let killed = 0;
+    let running = true;
+    const shortLoop = (async () => {
+      while (running) {
+        const opened = Date.now();
+        try {
+          const c = await LineClient.connect(b.frontAddress, 9000);
+          await c.ask("short");
+          c.close();
+          shortOk++;
+        } catch {
+          shortFailed++;
+          if (killed && opened > killed) shortFailedLater++;
+        }
+      }
+    })();
+    await sleep(300);
+    await b.kill("core-02");
+    killed = Date.now();
+    await b.waitUntil((s) => server(s, "be_raw", "core-02").status === "DOWN", 10000);
+    await sleep(500);
+    running = false;
+    await shortLoop;
+
+    const outcome = await Promise.all(
+      clients.map((c) =>
+        c.ask("still there?").then(
+          () => "ok",
+          () => "failed",
+        ),
+      ),
+    );
+    clients.forEach((c) => c.close());
+    const failedOwners = owner.filter((_, i) => outcome[i] === "failed");
+    expect(failedOwners.length).toBeGreaterThan(0);
+    expect(new Set(failedOwners)).toEqual(new Set(["core-02"]));
+    expect(owner.filter((o) => o === "core-02").length).toBe(failedOwners.length);
+    // Connections opened after the kill never fail: before detection a refused
+    // connect is retried on another node. Only one opened earlier may have been on core-02.
+    expect(shortFailedLater).toBe(0);
+    expect(shortFailed).toBeLessThanOrEqual(1);
+    expect(shortOk).toBeGreaterThan(50);
+  });
+
+  it("drain: an open request on the drained node finishes, new ones go elsewhere", async () => {
+    const b = await start(plan({ nodeCount: 3 }), 63);
+    const agent = new http.Agent({ keepAlive: false });
+    // Three slow requests: round robin puts one on each node.
+    const slow = [1, 2, 3].map(() => get(agent, b.frontAddress, 8000, "/?delay=2000"));
+    await sleep(300);
+    await b.reload(plan({ nodeCount: 3 }, {}, ["core-02"]));
+    const fresh: string[] = [];
+    for (let i = 0; i < 30; i++) fresh.push(await get(agent, b.frontAddress, 8000));
+    expect((await Promise.all(slow)).sort()).toEqual(["core-01", "core-02", "core-03"]);
+    expect(fresh).not.toContain("core-02");
+    expect(new Set(fresh)).toEqual(new Set(["core-01", "core-03"]));
+    expect(server(await b.stats(), "be_web", "core-02").status).toBe("MAINT");
+    agent.destroy();
+  });
+
+  it("standby (N+I): the standby node gets traffic only while an active node is down", async () => {
+    const b = await start(plan({ nodeCount: 4, standby: 1 }), 64);
+    await b.waitUntil((s) => server(s, "be_web_standby", "core-04").status === "UP", 10000);
+    const agent = new http.Agent({ keepAlive: false });
+    const before: string[] = [];
+    for (let i = 0; i < 30; i++) before.push(await get(agent, b.frontAddress, 8000));
+    expect(new Set(before)).toEqual(new Set(["core-01", "core-02", "core-03"]));
+
+    await b.kill("core-02");
+    await b.waitUntil((s) => server(s, "be_web", "core-02").status === "DOWN", 10000);
+    const during: string[] = [];
+    for (let i = 0; i < 30; i++) during.push(await get(agent, b.frontAddress, 8000));
+    expect(new Set(during)).toEqual(new Set(["core-01", "core-03", "core-04"]));
+    agent.destroy();
+  });
+
+  it("affinity SINGLE: one client address stays on one node", async () => {
+    const b = await start(plan({ nodeCount: 3 }, { affinity: ClientAffinity.SINGLE }), 65);
+    for (const client of ["127.0.65.201", "127.0.65.202", "127.0.65.203"]) {
+      const agent = new http.Agent({ keepAlive: false });
+      const seen = new Set<string>();
+      for (let i = 0; i < 15; i++) {
+        seen.add(await get(agent, b.frontAddress, 8000, "/", client));
+      }
+      agent.destroy();
+      expect(seen.size).toBe(1);
+    }
+    // Without affinity the same client is spread over all nodes.
+    await b.reload(plan({ nodeCount: 3 }));
+    const agent = new http.Agent({ keepAlive: false });
+    const seen = new Set<string>();
+    for (let i = 0; i < 15; i++)
+      seen.add(await get(agent, b.frontAddress, 8000, "/", "127.0.65.201"));
+    agent.destroy();
+    expect(seen.size).toBe(3);
+  });
+});

@@ -1,0 +1,373 @@
+import { ChildProcess, spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as http from "node:http";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { FrontPlan } from "../../lib";
+import { renderHaproxyCfg } from "../../lib/render/haproxy";
+
+/*
+ * Runs a generated front for real on this machine: one `haproxy` process with
+ * the haproxy.cfg rendered from a front plan, and one Node process per target
+ * node. Stand-ins for separate machines, and nothing else: node addresses are
+ * mapped to loopback addresses (a.b.c.d → 127.0.<net>.d), the listeners bind to
+ * 127.0.<net>.1 and the admin socket lies in a temporary folder.
+ */
+
+/** A backend node: answers HTTP with its name, and echoes TCP lines prefixed with its name. */
+const BACKEND = `
+const http = require("http"), net = require("net");
+const [name, addr, httpPort, tcpPort] = process.argv.slice(1);
+const h = http.createServer((req, res) => {
+  const delay = Number(new URL(req.url, "http://x").searchParams.get("delay") || 0);
+  setTimeout(() => { res.setHeader("x-node", name); res.end(name); }, delay);
+});
+h.keepAliveTimeout = 60000;
+const t = net.createServer((s) => {
+  let buf = "";
+  s.on("error", () => {});
+  s.on("data", (c) => {
+    buf += c;
+    for (let i; (i = buf.indexOf("\\n")) >= 0; buf = buf.slice(i + 1)) s.write(name + ":" + buf.slice(0, i) + "\\n");
+  });
+});
+let up = 0;
+const ready = () => { if (++up === 2) process.send("ready"); };
+h.listen(Number(httpPort), addr, ready);
+t.listen(Number(tcpPort), addr, ready);
+`;
+
+export interface BackendNode {
+  readonly name: string;
+  readonly address: string;
+  process?: ChildProcess;
+}
+
+export interface ServerStat {
+  readonly backend: string;
+  readonly server: string;
+  readonly status: string;
+  /** Times the server was selected by the balancer (HAProxy's lbtot). */
+  readonly selected: number;
+  /** Requests or connections retried after failing on this server (wretr). */
+  readonly retries: number;
+}
+
+export interface LoadResult {
+  ok: number;
+  failed: number;
+  /** Responses per node name. */
+  byNode: Record<string, number>;
+  /** Responses per node name, after `markAt` (ms since start). */
+  byNodeAfterMark: Record<string, number>;
+  errors: string[];
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class FrontTestbed {
+  public readonly dir: string;
+  public readonly frontAddress: string;
+  public readonly nodes: BackendNode[];
+  private haproxy?: ChildProcess;
+  private haproxyLog = "";
+  private readonly addressMap = new Map<string, string>();
+
+  /**
+   * @param plan the front plan; every member becomes a backend node
+   * @param loopbackNet second-to-last octet of the loopback addresses (keeps parallel tests apart)
+   */
+  constructor(
+    private readonly plan: FrontPlan,
+    loopbackNet: number,
+    private readonly ports: { http: number; tcp: number },
+  ) {
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "front-"));
+    this.frontAddress = `127.0.${loopbackNet}.1`;
+    const members = new Map<string, string>();
+    for (const l of plan.listeners) {
+      for (const m of l.targetGroup.members) members.set(m.name, m.address);
+    }
+    this.nodes = [...members].map(([name, address]) => {
+      const loopback = `127.0.${loopbackNet}.${address.split(".")[3]}`;
+      this.addressMap.set(address, loopback);
+      return { name, address: loopback };
+    });
+  }
+
+  get socket(): string {
+    return path.join(this.dir, "admin.sock");
+  }
+
+  /** The generated haproxy.cfg with addresses mapped to loopback. */
+  config(plan: FrontPlan = this.plan): string {
+    const text = renderHaproxyCfg(plan, {
+      bindAddress: this.frontAddress,
+      statsSocket: this.socket,
+      monitorPort: this.ports.http + 404,
+    });
+    return text.replace(/\b(\d+\.\d+\.\d+\.\d+):/g, (whole, a: string) =>
+      this.addressMap.has(a) ? `${this.addressMap.get(a)}:` : whole,
+    );
+  }
+
+  async startNodes(): Promise<void> {
+    await Promise.all(this.nodes.map((n) => this.startNode(n)));
+  }
+
+  private startNode(n: BackendNode): Promise<void> {
+    const child = spawn(
+      process.execPath,
+      ["-e", BACKEND, n.name, n.address, String(this.ports.http), String(this.ports.tcp)],
+      { stdio: ["ignore", "ignore", "inherit", "ipc"] },
+    );
+    n.process = child;
+    return new Promise((resolve, reject) => {
+      child.once("message", () => {
+        child.disconnect(); // the IPC channel would keep the test process alive
+        resolve();
+      });
+      child.once("exit", (code) => reject(new Error(`backend ${n.name} exited with ${code}`)));
+    });
+  }
+
+  /** SIGKILL: the node dies as a crashed machine would, with requests in flight. Resolves once it is gone. */
+  kill(name: string): Promise<void> {
+    const child = this.nodes.find((x) => x.name === name)?.process;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+    const gone = new Promise<void>((r) => child.once("exit", () => r()));
+    child.kill("SIGKILL");
+    return gone;
+  }
+
+  /** Starts HAProxy (master-worker, as the front machines run it) and waits for the listeners. */
+  async startHaproxy(plan: FrontPlan = this.plan): Promise<void> {
+    const cfg = path.join(this.dir, "haproxy.cfg");
+    fs.writeFileSync(cfg, this.config(plan));
+    const child = spawn("haproxy", ["-W", "-db", "-f", cfg], { stdio: ["ignore", "pipe", "pipe"] });
+    const keep = (c: Buffer) => (this.haproxyLog = (this.haproxyLog + c.toString()).slice(-50000));
+    child.stdout?.on("data", keep);
+    child.stderr?.on("data", keep);
+    this.haproxy = child;
+    const deadline = Date.now() + 10000;
+    for (const l of plan.listeners) {
+      while (!(await canConnect(this.frontAddress, l.port))) {
+        if (Date.now() > deadline || child.exitCode !== null) {
+          throw new Error(`haproxy did not listen on ${l.port}:\n${this.haproxyLog}`);
+        }
+        await sleep(50);
+      }
+    }
+    await this.waitUntil((s) => s.every((x) => x.status !== "INI"), 10000);
+  }
+
+  /** Writes a new config and reloads HAProxy the way the front's `systemctl reload` does (SIGUSR2). */
+  async reload(plan: FrontPlan): Promise<void> {
+    fs.writeFileSync(path.join(this.dir, "haproxy.cfg"), this.config(plan));
+    const before = this.haproxyLog.length;
+    this.haproxy?.kill("SIGUSR2");
+    const deadline = Date.now() + 10000;
+    while (!/Loading success|reexec/i.test(this.haproxyLog.slice(before))) {
+      if (Date.now() > deadline) throw new Error(`haproxy did not reload:\n${this.haproxyLog}`);
+      await sleep(50);
+    }
+    await sleep(300);
+  }
+
+  get log(): string {
+    return this.haproxyLog;
+  }
+
+  /** `show stat` over the admin socket. */
+  async stats(): Promise<ServerStat[]> {
+    const csv = await adminCommand(this.socket, "show stat");
+    const lines = csv.split("\n").filter(Boolean);
+    const header = lines[0].replace(/^# /, "").split(",");
+    const col = (name: string) => header.indexOf(name);
+    return lines
+      .slice(1)
+      .map((l) => l.split(","))
+      .filter((f) => f[col("svname")] !== "FRONTEND" && f[col("svname")] !== "BACKEND")
+      .map((f) => ({
+        backend: f[col("pxname")],
+        server: f[col("svname")],
+        status: f[col("status")].split(" ")[0],
+        selected: Number(f[col("lbtot")] || 0),
+        retries: Number(f[col("wretr")] || 0),
+      }));
+  }
+
+  /** Polls `show stat` until `done` holds; returns the ms waited. */
+  async waitUntil(done: (s: ServerStat[]) => boolean, timeoutMs: number): Promise<number> {
+    const start = Date.now();
+    while (Date.now() - start < timeoutMs) {
+      if (done(await this.stats())) return Date.now() - start;
+      await sleep(20);
+    }
+    throw new Error(
+      `condition not reached in ${timeoutMs} ms:\n${JSON.stringify(await this.stats())}`,
+    );
+  }
+
+  async stop(): Promise<void> {
+    for (const n of this.nodes) n.process?.kill("SIGKILL");
+    if (this.haproxy && this.haproxy.exitCode === null) {
+      let timer: NodeJS.Timeout | undefined;
+      const exited = new Promise((r) => this.haproxy?.once("exit", r));
+      this.haproxy.kill("SIGTERM");
+      await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 3000)))]);
+      clearTimeout(timer);
+      this.haproxy.kill("SIGKILL");
+    }
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export function canConnect(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host, port });
+    s.once("connect", () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once("error", () => resolve(false));
+  });
+}
+
+function adminCommand(socket: string, command: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(socket);
+    let out = "";
+    s.on("data", (c) => (out += c.toString()));
+    s.on("end", () => resolve(out));
+    s.on("error", reject);
+    s.write(`${command}\n`);
+  });
+}
+
+/** One HTTP GET; resolves to the answering node's name. */
+export function get(
+  agent: http.Agent,
+  host: string,
+  port: number,
+  pathAndQuery = "/",
+  localAddress?: string,
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(
+      { host, port, path: pathAndQuery, agent, localAddress, timeout: 10000 },
+      (res) => {
+        let body = "";
+        res.on("data", (c) => (body += c));
+        res.on("end", () =>
+          res.statusCode === 200 ? resolve(body) : reject(new Error(`HTTP ${res.statusCode}`)),
+        );
+        res.on("error", reject);
+      },
+    );
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.on("error", reject);
+  });
+}
+
+/**
+ * `concurrency` clients send GETs back to back until `stop()` is called.
+ * Each response names the node that answered it.
+ */
+export function httpLoad(
+  host: string,
+  port: number,
+  concurrency: number,
+  pathAndQuery = "/",
+): { stop: () => Promise<LoadResult>; mark: () => void } {
+  const result: LoadResult = { ok: 0, failed: 0, byNode: {}, byNodeAfterMark: {}, errors: [] };
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  let running = true;
+  let marked = false;
+  const worker = async () => {
+    while (running) {
+      try {
+        const node = await get(agent, host, port, pathAndQuery);
+        result.ok++;
+        result.byNode[node] = (result.byNode[node] ?? 0) + 1;
+        if (marked) result.byNodeAfterMark[node] = (result.byNodeAfterMark[node] ?? 0) + 1;
+      } catch (e) {
+        result.failed++;
+        if (result.errors.length < 20) result.errors.push((e as Error).message);
+      }
+    }
+  };
+  const workers = Array.from({ length: concurrency }, worker);
+  return {
+    mark: () => {
+      marked = true;
+    },
+    stop: async () => {
+      running = false;
+      await Promise.all(workers);
+      agent.destroy();
+      return result;
+    },
+  };
+}
+
+/** A TCP client connection that sends a line and reads the echo ("<node>:<line>"). */
+export class LineClient {
+  private readonly socket: net.Socket;
+  private buffer = "";
+  private waiting?: { resolve: (l: string) => void; reject: (e: Error) => void };
+  private closed?: Error;
+
+  private constructor(socket: net.Socket) {
+    this.socket = socket;
+    socket.on("data", (c) => {
+      this.buffer += c.toString();
+      const i = this.buffer.indexOf("\n");
+      if (i >= 0 && this.waiting) {
+        const line = this.buffer.slice(0, i);
+        this.buffer = this.buffer.slice(i + 1);
+        this.waiting.resolve(line);
+        this.waiting = undefined;
+      }
+    });
+    const fail = (e: Error) => {
+      this.closed = e;
+      this.waiting?.reject(e);
+      this.waiting = undefined;
+    };
+    socket.on("error", fail);
+    socket.on("close", () => fail(new Error("connection closed")));
+  }
+
+  static connect(host: string, port: number): Promise<LineClient> {
+    return new Promise((resolve, reject) => {
+      const s = net.connect({ host, port });
+      s.once("connect", () => resolve(new LineClient(s)));
+      s.once("error", reject);
+    });
+  }
+
+  /** Sends a line; resolves to the answering node's name. */
+  ask(line: string, timeoutMs = 5000): Promise<string> {
+    if (this.closed) return Promise.reject(this.closed);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("timeout")), timeoutMs);
+      this.waiting = {
+        resolve: (l) => {
+          clearTimeout(timer);
+          resolve(l.split(":")[0]);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
+      this.socket.write(`${line}\n`);
+    });
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
