@@ -3,10 +3,12 @@ import { Construct } from "constructs";
 import { Resource as NullResource } from "@cdktf/provider-null/lib/resource";
 import { NullProvider } from "@cdktf/provider-null/lib/provider";
 import { CoreOsCluster } from "./cluster";
+import { NlbFront } from "./front";
 import { ForwardedPort, LifecycleResource, SharedFolder, VagrantProvider } from "./vagrant-options";
 import { planVagrant, VagrantPlan } from "./vagrant-plan";
 import {
   boxAddCommand,
+  frontConfigCommand,
   nodeDestroyCommand,
   nodeUpCommand,
   pruneCommand,
@@ -19,6 +21,9 @@ import { SynthesizedFiles } from "./synthesized-files";
 export const VAGRANT_DIRECTORY = "vagrant";
 
 const NULL_PROVIDER_ID = "null-provider";
+
+/** Folder of the front's configs inside the Vagrant folder. */
+const FRONT_DIRECTORY = "front";
 
 /** What one lifecycle resource does. */
 interface LifecycleSpec {
@@ -81,6 +86,34 @@ export interface VagrantClusterProps {
    * @default true for libvirt, false for VirtualBox
    */
   readonly parallel?: boolean;
+  /**
+   * The front to run in this environment: HAProxy on front machines
+   * `front-01` (and `front-02`), rendered from the front model.
+   * @default - no front
+   */
+  readonly front?: NlbFront;
+  /**
+   * Two front machines sharing a virtual address through keepalived (VRRP),
+   * so the front is no single point of failure.
+   * @default true
+   */
+  readonly frontHighAvailability?: boolean;
+  /**
+   * Host number of the front's address in the cluster network: the virtual
+   * address here, the front machines at the next numbers.
+   * @default 10 (192.168.56.10; front-01 = .11, front-02 = .12)
+   */
+  readonly frontFirstHostNumber?: number;
+  /**
+   * Interface of the front machines on the cluster network (keepalived's).
+   * @default "eth1" (Vagrant's private network; eth0 is its NAT)
+   */
+  readonly frontInterface?: string;
+  /**
+   * VRRP virtual router id of the front pair, unique on the network.
+   * @default - 1-255, derived from the cluster name
+   */
+  readonly virtualRouterId?: number;
 }
 
 /**
@@ -102,11 +135,17 @@ export class VagrantCluster extends Construct {
   public readonly prune: TerraformResource;
   /** One lifecycle resource per node, in node order. */
   public readonly machines: readonly TerraformResource[];
+  /** Where clients reach the front (virtual address of the pair), when there is one. */
+  public readonly frontAddress?: string;
+  /** One lifecycle resource per front machine. */
+  public readonly frontMachines: readonly TerraformResource[];
 
   constructor(scope: Construct, id: string, props: VagrantClusterProps) {
     super(scope, id);
-    const { cluster, ...options } = props;
-    this.plan = planVagrant(cluster.plan, options, this.node.path);
+    const { cluster, front, ...options } = props;
+    const frontPlan = front?.plan(`VagrantCluster "${this.node.path}"`);
+    this.plan = planVagrant(cluster.plan, { ...options, front: frontPlan }, this.node.path);
+    this.frontAddress = this.plan.front?.address;
     this.provider = this.plan.provider;
     this.lifecycle = this.plan.lifecycle;
     this.directory = `${VAGRANT_DIRECTORY}/${cluster.clusterName}`;
@@ -116,6 +155,15 @@ export class VagrantCluster extends Construct {
       "config.rb": renderConfigRb(this.plan),
     };
     for (const n of this.plan.nodes) files[n.ignitionFile] = n.ignition;
+    const frontCfg = `${FRONT_DIRECTORY}/haproxy.cfg`;
+    if (this.plan.front) {
+      files[frontCfg] = this.plan.front.haproxyCfg;
+      for (const m of this.plan.front.machines) {
+        files[m.ignitionFile] = m.ignition;
+        if (m.keepalivedConf)
+          files[`${FRONT_DIRECTORY}/${m.name}-keepalived.conf`] = m.keepalivedConf;
+      }
+    }
     new SynthesizedFiles(this, "Files", { directory: this.directory, files });
 
     const dir = this.directory;
@@ -126,7 +174,7 @@ export class VagrantCluster extends Construct {
       dependsOn: [],
     });
 
-    const names = this.plan.nodes.map((n) => n.name);
+    const names = [...this.plan.nodes, ...(this.plan.front?.machines ?? [])].map((n) => n.name);
     this.prune = this.lifecycleResource("prune", {
       trigger: names.join(" "),
       input: { dir },
@@ -150,6 +198,28 @@ export class VagrantCluster extends Construct {
       );
     }
     this.machines = machines;
+
+    const frontMachines: TerraformResource[] = [];
+    let previousConfig: TerraformResource | undefined;
+    for (const m of this.plan.front?.machines ?? []) {
+      const previous = frontMachines[frontMachines.length - 1] ?? machines[machines.length - 1];
+      const machine = this.lifecycleResource(m.name, {
+        trigger: m.inputsHash,
+        input: { name: m.name, dir },
+        create: nodeUpCommand(this.plan.provider, m.name),
+        destroy: true,
+        dependsOn: this.plan.parallel ? [this.prune] : [this.prune, previous],
+      });
+      frontMachines.push(machine);
+      // The config step reloads HAProxy when only haproxy.cfg changed (a drain): no new machine.
+      previousConfig = this.lifecycleResource(`${m.name}-config`, {
+        trigger: this.plan.front?.haproxyCfgHash as string,
+        input: { dir },
+        create: frontConfigCommand(m.name, frontCfg),
+        dependsOn: previousConfig ? [machine, previousConfig] : [machine],
+      });
+    }
+    this.frontMachines = frontMachines;
   }
 
   private lifecycleResource(id: string, spec: LifecycleSpec): TerraformResource {

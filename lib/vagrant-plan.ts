@@ -3,7 +3,15 @@ import { IssueCollector } from "./errors";
 import { OsFamily } from "./operating-system";
 import { ClusterPlan } from "./plan";
 import { renderIgnitionJson } from "./render/ignition";
-import { contains, parseCidr } from "./network";
+import { contains, hostAddress, parseCidr } from "./network";
+import { FrontPlan } from "./front-plan";
+import { renderHaproxyCfg } from "./render/haproxy";
+import { renderKeepalivedConf } from "./render/keepalived";
+import {
+  FRONT_MONITOR_PORT,
+  FRONT_STATS_SOCKET,
+  renderFrontIgnitionJson,
+} from "./render/front-ignition";
 import { ForwardedPort, LifecycleResource, SharedFolder, VagrantProvider } from "./vagrant-options";
 
 /** VirtualBox ≥ 6.1.28 allows host-only networks only here (without /etc/vbox/networks.conf). */
@@ -20,6 +28,31 @@ export interface VagrantOptions {
   readonly sharedFolders?: readonly SharedFolder[];
   readonly serialLogging?: boolean;
   readonly parallel?: boolean;
+  /** The front's plan, when the environment runs the front. */
+  readonly front?: FrontPlan;
+  readonly frontHighAvailability?: boolean;
+  readonly frontFirstHostNumber?: number;
+  readonly frontInterface?: string;
+  readonly virtualRouterId?: number;
+}
+
+/** A front machine: HAProxy (and keepalived in an HA pair). */
+export interface VagrantFrontMachinePlan extends VagrantNodePlan {
+  readonly keepalivedConf?: string;
+}
+
+/** The front as the Vagrant environment runs it. */
+export interface VagrantFrontPlan {
+  readonly plan: FrontPlan;
+  /** Where clients connect: the virtual address of the pair, or the single front's address. */
+  readonly address: string;
+  readonly highAvailability: boolean;
+  readonly machines: readonly VagrantFrontMachinePlan[];
+  /** haproxy.cfg, the same on every front machine. */
+  readonly haproxyCfg: string;
+  /** Changes with haproxy.cfg only: a drain reloads HAProxy, it does not replace the machines. */
+  readonly haproxyCfgHash: string;
+  readonly virtualRouterId?: number;
 }
 
 /** One machine of the Vagrant environment. */
@@ -47,6 +80,7 @@ export interface VagrantPlan {
   /** Bring nodes up in parallel (libvirt only). */
   readonly parallel: boolean;
   readonly nodes: readonly VagrantNodePlan[];
+  readonly front?: VagrantFrontPlan;
 }
 
 /** Flatcar's published Vagrant box for a channel and provider. */
@@ -131,6 +165,9 @@ export function planVagrant(
       "false with VirtualBox: parallel `vagrant up` races on box import and host-only network creation",
     );
   }
+  const frontAddresses = options.front
+    ? planFrontAddresses(cluster, options, provider, issues)
+    : undefined;
   issues.throwIfAny(`VagrantCluster "${constructPath}"`);
 
   const nodes = cluster.nodes.map((n) => {
@@ -156,8 +193,24 @@ export function planVagrant(
       inputsHash: createHash("sha256").update(inputs).digest("hex"),
     };
   });
+  const machineInputs = {
+    cpus: cluster.cpus,
+    memoryMiB: cluster.memoryMiB,
+    provider,
+    boxName,
+    boxUrl,
+    gui,
+    serialLogging,
+    forwardedPorts,
+    sharedFolders,
+  };
+  const front =
+    options.front && frontAddresses
+      ? planVagrantFront(cluster, options.front, frontAddresses, machineInputs)
+      : undefined;
   return {
     cluster,
+    front,
     provider,
     lifecycle,
     boxName,
@@ -168,5 +221,134 @@ export function planVagrant(
     serialLogging,
     parallel,
     nodes,
+  };
+}
+
+const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex");
+
+interface FrontAddresses {
+  readonly highAvailability: boolean;
+  readonly virtualAddress?: string;
+  readonly machines: readonly { readonly name: string; readonly address: string }[];
+  readonly interface: string;
+  readonly virtualRouterId?: number;
+}
+
+/** Front addresses: virtual address at the first host number, machines after it. */
+function planFrontAddresses(
+  cluster: ClusterPlan,
+  options: VagrantOptions,
+  provider: VagrantProvider,
+  issues: IssueCollector,
+): FrontAddresses | undefined {
+  const ha = options.frontHighAvailability ?? true;
+  if (typeof ha !== "boolean") issues.add("frontHighAvailability", ha, "true or false");
+  const iface = options.frontInterface ?? "eth1";
+  if (typeof iface !== "string" || !/^[a-zA-Z0-9_.-]{1,15}$/.test(iface)) {
+    issues.add("frontInterface", iface, "a network interface name, e.g. eth1");
+  }
+  const vrid =
+    options.virtualRouterId ?? 1 + (parseInt(sha256(cluster.name).slice(0, 8), 16) % 255);
+  if (!(Number.isInteger(vrid) && vrid >= 1 && vrid <= 255)) {
+    issues.add(
+      "virtualRouterId",
+      vrid,
+      "a whole number 1-255, unique among VRRP routers on the network",
+    );
+  }
+  if (cluster.namePrefix === "front") {
+    issues.add(
+      "cluster.namePrefix",
+      cluster.namePrefix,
+      'a prefix other than "front" (the front machines are front-01, front-02)',
+    );
+  }
+  const first = options.frontFirstHostNumber ?? 10;
+  const hostNumbers = ha ? [first, first + 1, first + 2] : [first + 1];
+  const addresses = hostNumbers.map((h) =>
+    Number.isInteger(h) ? hostAddress(cluster.network, h) : undefined,
+  );
+  const taken = new Set(cluster.nodes.map((n) => n.address));
+  if (addresses.some((a) => a === undefined) || addresses.some((a) => taken.has(a as string))) {
+    issues.add(
+      "frontFirstHostNumber",
+      first,
+      `host numbers (${hostNumbers.join(", ")}) inside ${cluster.network.cidr} that no node uses (nodes start at ${cluster.firstHostNumber})`,
+    );
+    return undefined;
+  }
+  const range = parseCidr(VIRTUALBOX_HOST_ONLY_RANGE);
+  if (provider === VagrantProvider.VIRTUALBOX && !("reason" in range)) {
+    const outside = addresses.find((a) => !contains(range, a as string));
+    if (outside)
+      issues.add(
+        "frontFirstHostNumber",
+        first,
+        `front addresses inside ${VIRTUALBOX_HOST_ONLY_RANGE} for VirtualBox (got ${outside})`,
+      );
+  }
+  const machineAddresses = ha ? addresses.slice(1) : addresses;
+  return {
+    highAvailability: ha,
+    virtualAddress: ha ? addresses[0] : undefined,
+    machines: machineAddresses.map((a, i) => ({
+      name: `front-${String(i + 1).padStart(2, "0")}`,
+      address: a as string,
+    })),
+    interface: iface,
+    virtualRouterId: ha ? vrid : undefined,
+  };
+}
+
+function planVagrantFront(
+  cluster: ClusterPlan,
+  front: FrontPlan,
+  a: FrontAddresses,
+  machineInputs: object,
+): VagrantFrontPlan {
+  const address = a.virtualAddress ?? a.machines[0].address;
+  const haproxyCfg = renderHaproxyCfg(front, {
+    bindAddress: address,
+    statsSocket: FRONT_STATS_SOCKET,
+    monitorPort: FRONT_MONITOR_PORT,
+  });
+  const machines = a.machines.map((m, i) => {
+    const keepalivedConf = a.highAvailability
+      ? renderKeepalivedConf({
+          routerName: m.name,
+          interface: a.interface,
+          virtualRouterId: a.virtualRouterId as number,
+          priority: 150 - 50 * i,
+          address: m.address,
+          peers: a.machines.filter((o) => o !== m).map((o) => o.address),
+          virtualAddress: a.virtualAddress as string,
+          prefixLength: cluster.network.prefixLength,
+          monitorPort: FRONT_MONITOR_PORT,
+        })
+      : undefined;
+    const ignition = renderFrontIgnitionJson(cluster, { name: m.name, haproxyCfg, keepalivedConf });
+    // haproxy.cfg is left out: it changes by reload (front config step), not by a new machine.
+    const shape = renderFrontIgnitionJson(cluster, {
+      name: m.name,
+      haproxyCfg: "",
+      keepalivedConf,
+    });
+    return {
+      name: m.name,
+      address: m.address,
+      ignitionFile: `ignition/${m.name}.ign`,
+      ignition,
+      keepalivedConf,
+      inputsHash: sha256(JSON.stringify({ shape, address: m.address, ...machineInputs })),
+    };
+  });
+  return {
+    plan: front,
+    address,
+    highAvailability: a.highAvailability,
+    machines,
+    haproxyCfg,
+    haproxyCfgHash: sha256(haproxyCfg),
+    virtualRouterId: a.virtualRouterId,
   };
 }

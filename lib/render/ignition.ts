@@ -44,7 +44,7 @@ export function fromDataUrl(source: string): string {
   return decodeURIComponent(source.slice("data:,".length));
 }
 
-function file(path: string, contents: string, mode = 0o644): IgnitionFile {
+export function file(path: string, contents: string, mode = 0o644): IgnitionFile {
   return { path, mode, overwrite: true, contents: { source: dataUrl(contents) } };
 }
 
@@ -69,7 +69,7 @@ RestartSec=10s
 WantedBy=multi-user.target
 `;
 
-function updateFiles(plan: ClusterPlan): IgnitionFile[] {
+export function updateFiles(plan: ClusterPlan): IgnitionFile[] {
   if (plan.os.family === OsFamily.FLATCAR) {
     return [
       file(
@@ -85,6 +85,25 @@ function updateFiles(plan: ClusterPlan): IgnitionFile[] {
   return [file("/etc/zincati/config.d/55-updates-strategy.toml", toml)];
 }
 
+/** Flatcar with ETCD_LOCK: locksmithd takes its reboot lock in the members' etcd, from every machine. */
+export function rebootLockUnits(plan: ClusterPlan): IgnitionUnit[] {
+  if (plan.os.family !== OsFamily.FLATCAR || plan.rebootStrategy !== RebootStrategy.ETCD_LOCK) {
+    return [];
+  }
+  const endpoints = plan.etcd.clientEndpoints.join(",");
+  return [
+    {
+      name: "locksmithd.service",
+      dropins: [
+        {
+          name: "20-etcd-endpoints.conf",
+          contents: renderEnvironmentDropin([["LOCKSMITHD_ENDPOINT", endpoints]]),
+        },
+      ],
+    },
+  ];
+}
+
 function etcdUnits(plan: ClusterPlan, node: NodePlan): IgnitionUnit[] {
   const units: IgnitionUnit[] = [];
   if (node.etcdMember) {
@@ -97,19 +116,7 @@ function etcdUnits(plan: ClusterPlan, node: NodePlan): IgnitionUnit[] {
         : { name: "etcd-member.service", enabled: true, contents: FCOS_ETCD_UNIT, dropins },
     );
   }
-  if (plan.os.family === OsFamily.FLATCAR && plan.rebootStrategy === RebootStrategy.ETCD_LOCK) {
-    // locksmithd takes its reboot lock in the members' etcd, from every node.
-    const endpoints = plan.etcd.clientEndpoints.join(",");
-    units.push({
-      name: "locksmithd.service",
-      dropins: [
-        {
-          name: "20-etcd-endpoints.conf",
-          contents: renderEnvironmentDropin([["LOCKSMITHD_ENDPOINT", endpoints]]),
-        },
-      ],
-    });
-  }
+  units.push(...rebootLockUnits(plan));
   return units;
 }
 
