@@ -1,6 +1,15 @@
-import { App, TerraformOutput, TerraformStack } from "cdktf";
+import { App, Fn, TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
+import { DataAwsAvailabilityZones } from "@cdktf/provider-aws/lib/data-aws-availability-zones";
+import { InternetGateway } from "@cdktf/provider-aws/lib/internet-gateway";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { RouteTable } from "@cdktf/provider-aws/lib/route-table";
+import { RouteTableAssociation } from "@cdktf/provider-aws/lib/route-table-association";
+import { Subnet } from "@cdktf/provider-aws/lib/subnet";
+import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import {
+  AwsCluster,
+  AwsNetwork,
   CoreOsCluster,
   FlatcarChannel,
   FrontProtocol,
@@ -66,8 +75,101 @@ export class CoreOsClusterStack extends TerraformStack {
   }
 }
 
+/** Props of CoreOsAwsStack. */
+export interface CoreOsAwsStackProps {
+  /**
+   * CIDRs allowed to SSH to the nodes.
+   * @default - none
+   */
+  readonly sshAllowedCidrs?: readonly string[];
+}
+
+/**
+ * The same cluster and front on AWS, composed into a stack that owns its
+ * network: the stack creates a VPC with three public subnets and puts the
+ * cluster into them (AwsNetwork.existing), behind an AWS Network Load
+ * Balancer. The region comes from AWS_REGION or the AWS profile.
+ */
+export class CoreOsAwsStack extends TerraformStack {
+  public readonly cluster: CoreOsCluster;
+  public readonly front: NlbFront;
+  public readonly aws: AwsCluster;
+  public readonly vpc: Vpc;
+
+  constructor(scope: Construct, id: string, props: CoreOsAwsStackProps = {}) {
+    super(scope, id);
+    new AwsProvider(this, "aws", { defaultTags: [{ tags: { project: id } }] });
+
+    // The surrounding stack's own network: a VPC, three public subnets in three zones.
+    const subnetCidrs = ["10.42.1.0/24", "10.42.2.0/24", "10.42.3.0/24"];
+    this.vpc = new Vpc(this, "vpc", {
+      cidrBlock: "10.42.0.0/16",
+      enableDnsSupport: true,
+      enableDnsHostnames: true,
+      tags: { Name: id },
+    });
+    const zones = new DataAwsAvailabilityZones(this, "zones", { state: "available" });
+    const gateway = new InternetGateway(this, "gateway", { vpcId: this.vpc.id });
+    const routes = new RouteTable(this, "public", {
+      vpcId: this.vpc.id,
+      route: [{ cidrBlock: "0.0.0.0/0", gatewayId: gateway.id }],
+    });
+    const subnets = subnetCidrs.map((cidr, i) => {
+      const subnet = new Subnet(this, `subnet-${i}`, {
+        vpcId: this.vpc.id,
+        cidrBlock: cidr,
+        availabilityZone: Fn.element(zones.names, i),
+        tags: { Name: `${id}-${i}` },
+      });
+      new RouteTableAssociation(this, `public-${i}`, {
+        subnetId: subnet.id,
+        routeTableId: routes.id,
+      });
+      return subnet;
+    });
+
+    this.cluster = new CoreOsCluster(this, "core", {
+      nodeCount: 3,
+      os: OperatingSystem.flatcar(FlatcarChannel.STABLE),
+      networkCidr: "10.42.0.0/16",
+      subnetCidrs,
+      firstHostNumber: 10,
+      units: [{ name: "hello.service", contents: HELLO_UNIT }],
+    });
+    this.front = new NlbFront(this, "front");
+    this.front
+      .addListener("http", { port: 80, protocol: FrontProtocol.HTTP })
+      .addTargets("hello", { targets: [this.cluster], port: 8080 });
+    this.aws = new AwsCluster(this, "ec2", {
+      cluster: this.cluster,
+      front: this.front,
+      network: AwsNetwork.existing({ vpcId: this.vpc.id, subnetIds: subnets.map((s) => s.id) }),
+      publicAddresses: true,
+      sshAllowedCidrs: props.sshAllowedCidrs,
+    });
+
+    new TerraformOutput(this, "front_url", {
+      description: "The cluster's one address: HTTP through the Network Load Balancer",
+      value: `http://${this.aws.loadBalancerDnsName}/`,
+    });
+    new TerraformOutput(this, "node_private_addresses", {
+      description: "Private address of each node",
+      value: Object.fromEntries(this.aws.nodes.map((n) => [n.name, n.privateAddress])),
+    });
+    new TerraformOutput(this, "node_public_addresses", {
+      description: "Public address of each node (SSH only from sshAllowedCidrs)",
+      value: Object.fromEntries(this.aws.nodes.map((n) => [n.name, n.publicAddress])),
+    });
+    new TerraformOutput(this, "etcd_endpoints", {
+      description: "Client URLs of the etcd members (reachable from the nodes only)",
+      value: this.aws.etcdEndpoints,
+    });
+  }
+}
+
 if (require.main === module) {
   const app = new App();
   new CoreOsClusterStack(app, "coreos-cluster");
+  new CoreOsAwsStack(app, "coreos-aws");
   app.synth();
 }

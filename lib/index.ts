@@ -37,3 +37,18 @@ export {
   TargetMemberPlan,
   HealthCheckPlan,
 } from "./front-plan";
+export * from "./aws-cluster";
+export * from "./aws-options";
+export {
+  AwsPlan,
+  AwsNodePlan,
+  AwsFrontPlan,
+  AwsListenerPlan,
+  AwsTargetGroupPlan,
+  AwsHealthCheckPlan,
+  AwsNetworkPlan,
+  AwsImagePlan,
+  AMI_OWNERS,
+  AWS_LIMITS,
+  awsName,
+} from "./aws-plan";

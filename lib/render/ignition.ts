@@ -161,3 +161,8 @@ export function renderIgnition(plan: ClusterPlan, node: NodePlan): IgnitionConfi
 export function renderIgnitionJson(plan: ClusterPlan, node: NodePlan): string {
   return `${JSON.stringify(renderIgnition(plan, node), null, 2)}\n`;
 }
+
+/** Ignition as compact JSON, for size-limited channels such as EC2 user data. */
+export function renderIgnitionCompact(plan: ClusterPlan, node: NodePlan): string {
+  return JSON.stringify(renderIgnition(plan, node));
+}

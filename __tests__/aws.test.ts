@@ -1,0 +1,602 @@
+import * as fs from "node:fs";
+import { App, TerraformStack, Testing } from "cdktf";
+import { Construct } from "constructs";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { Vpc } from "@cdktf/provider-aws/lib/vpc";
+import {
+  AwsCluster,
+  AwsClusterProps,
+  AwsMachineImage,
+  AwsNetwork,
+  Balancing,
+  ClientAffinity,
+  ClusterConfigError,
+  CoreOsCluster,
+  CoreOsClusterProps,
+  CpuArchitecture,
+  Duration,
+  FedoraCoreOsStream,
+  FlatcarChannel,
+  FrontProtocol,
+  FrontTargets,
+  NlbFront,
+  OperatingSystem,
+  TargetGroupProps,
+} from "../lib";
+import { AWS_HEALTH_CHECK_INTERVAL, USER_DATA_LIMIT } from "../lib/aws-plan";
+import { CoreOsAwsStack } from "../main";
+import { tempOutdir } from "./support/synth";
+
+type Block = Record<string, unknown>;
+interface Config {
+  resource: Record<string, Record<string, Block>>;
+  data?: Record<string, Record<string, Block>>;
+  provider?: Record<string, Block[]>;
+}
+
+const CLUSTER: CoreOsClusterProps = {
+  nodeCount: 4,
+  standby: 1,
+  networkCidr: "10.0.0.0/16",
+  subnetCidrs: ["10.0.1.0/24", "10.0.2.0/24"],
+  firstHostNumber: 10,
+};
+
+interface Built {
+  readonly stack: TerraformStack;
+  readonly cluster: CoreOsCluster;
+  readonly aws: AwsCluster;
+  readonly config: Config;
+  readonly json: string;
+}
+
+/** A stack with a cluster, optionally a front, and an AwsCluster; synthesized in memory. */
+function build(
+  options: {
+    cluster?: CoreOsClusterProps;
+    aws?: Partial<AwsClusterProps>;
+    front?: (front: NlbFront, cluster: CoreOsCluster) => void;
+    before?: (stack: TerraformStack) => void;
+  } = {},
+): Built {
+  const app = Testing.app();
+  const stack = new TerraformStack(app, "test");
+  options.before?.(stack);
+  const cluster = new CoreOsCluster(stack, "core", options.cluster ?? CLUSTER);
+  let front: NlbFront | undefined;
+  if (options.front) {
+    front = new NlbFront(stack, "front");
+    options.front(front, cluster);
+  }
+  const aws = new AwsCluster(stack, "aws", { cluster, front, ...options.aws });
+  const json = Testing.synth(stack);
+  return { stack, cluster, aws, config: JSON.parse(json), json };
+}
+
+const web = (front: NlbFront, cluster: CoreOsCluster, props: Partial<TargetGroupProps> = {}) =>
+  front
+    .addListener("http", { port: 80, protocol: FrontProtocol.HTTP })
+    .addTargets("web", { targets: [cluster], port: 8080, ...props });
+
+function invalid(fn: () => unknown): ClusterConfigError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof ClusterConfigError) return e;
+    throw e;
+  }
+  throw new Error("expected a ClusterConfigError");
+}
+
+const resources = (c: Config, type: string) => c.resource[type] ?? {};
+
+describe("AwsCluster nodes", () => {
+  const { config, cluster, aws } = build();
+  const instances = resources(config, "aws_instance");
+
+  it("creates one instance per node at its planned address, alternating subnets", () => {
+    expect(Object.keys(instances)).toEqual([
+      "core_core-01",
+      "core_core-02",
+      "core_core-03",
+      "core_core-04",
+    ]);
+    expect(Object.values(instances).map((i) => [i.private_ip, i.subnet_id])).toEqual([
+      ["10.0.1.10", "${aws_subnet.core_subnet_0.id}"],
+      ["10.0.2.10", "${aws_subnet.core_subnet_1.id}"],
+      ["10.0.1.11", "${aws_subnet.core_subnet_0.id}"],
+      ["10.0.2.11", "${aws_subnet.core_subnet_1.id}"],
+    ]);
+  });
+
+  it("passes each node's Ignition as user data, made literal for Terraform", () => {
+    for (const node of cluster.nodes) {
+      const userData = instances[`core_${node.name}`].user_data as string;
+      expect(JSON.parse(userData.replace(/([$%])\1\{/g, "$1{"))).toEqual(JSON.parse(node.ignition));
+    }
+  });
+
+  it("escapes ${ and %{ of unit files so Terraform leaves them to systemd", () => {
+    const fcos = build({ cluster: { ...CLUSTER, os: OperatingSystem.fedoraCoreOs() } });
+    const userData = resources(fcos.config, "aws_instance")["core_core-01"].user_data as string;
+    expect(fcos.cluster.nodes[0].ignition).toContain("${ETCD_IMAGE}");
+    expect(userData).toContain("$${ETCD_IMAGE}");
+    expect(userData).not.toMatch(/(^|[^$])\$\{/);
+  });
+
+  it("hardens the machines: IMDSv2, encrypted gp3 root volume, no key pair", () => {
+    const i = instances["core_core-01"];
+    expect(i.metadata_options).toEqual({ http_endpoint: "enabled", http_tokens: "required" });
+    expect(i.root_block_device).toEqual({
+      volume_type: "gp3",
+      volume_size: 20,
+      encrypted: true,
+      delete_on_termination: true,
+    });
+    expect(i.key_name).toBeUndefined();
+    expect(i.instance_type).toBe("t3.small");
+    expect(i.user_data_replace_on_change).toBe(true);
+  });
+
+  it("ignores AMI changes unless replaceOnImageChange is set", () => {
+    expect(instances["core_core-01"].lifecycle).toEqual({ ignore_changes: ["ami"] });
+    const replacing = build({ aws: { replaceOnImageChange: true } });
+    expect(resources(replacing.config, "aws_instance")["core_core-01"].lifecycle).toBeUndefined();
+  });
+
+  it("exposes nodes, etcd endpoints, VPC and groups as typed attributes", () => {
+    expect(aws.nodes.map((n) => [n.name, n.privateAddress, n.standby])).toEqual([
+      ["core-01", "10.0.1.10", false],
+      ["core-02", "10.0.2.10", false],
+      ["core-03", "10.0.1.11", false],
+      ["core-04", "10.0.2.11", true],
+    ]);
+    expect(aws.etcdEndpoints).toEqual(cluster.etcdEndpoints);
+    expect(aws.subnetIds).toHaveLength(2);
+    expect(aws.loadBalancerDnsName).toBeUndefined();
+    expect(resources(config, "aws_lb")).toEqual({});
+  });
+});
+
+describe("AwsCluster network", () => {
+  it("creates a VPC with the cluster's CIDR, a subnet per subnetCidr in distinct zones, and a route out", () => {
+    const { config } = build();
+    expect(resources(config, "aws_vpc").core_vpc.cidr_block).toBe("10.0.0.0/16");
+    const subnets = resources(config, "aws_subnet");
+    expect(Object.values(subnets).map((s) => [s.cidr_block, s.availability_zone])).toEqual([
+      ["10.0.1.0/24", "${element(data.aws_availability_zones.core_zones.names, 0)}"],
+      ["10.0.2.0/24", "${element(data.aws_availability_zones.core_zones.names, 1)}"],
+    ]);
+    expect(resources(config, "aws_route_table").core_public.route).toEqual([
+      expect.objectContaining({
+        cidr_block: "0.0.0.0/0",
+        gateway_id: "${aws_internet_gateway.core_gateway.id}",
+      }),
+    ]);
+    expect(Object.keys(resources(config, "aws_route_table_association"))).toHaveLength(2);
+    expect(resources(config, "aws_instance")["core_core-01"].associate_public_ip_address).toBe(
+      true,
+    );
+  });
+
+  it("uses given availability zones without a lookup", () => {
+    const { config } = build({
+      aws: { network: AwsNetwork.create({ availabilityZones: ["eu-west-1a", "eu-west-1c"] }) },
+    });
+    expect(config.data?.aws_availability_zones).toBeUndefined();
+    expect(resources(config, "aws_subnet").core_subnet_1.availability_zone).toBe("eu-west-1c");
+  });
+
+  it("puts the cluster into an existing VPC, checking each subnet's CIDR at plan time", () => {
+    const { config, aws } = build({
+      aws: {
+        network: AwsNetwork.existing({
+          vpcId: "vpc-0123456789abcdef0",
+          subnetIds: ["subnet-0000000000000000a", "subnet-0000000000000000b"],
+        }),
+      },
+    });
+    expect(resources(config, "aws_vpc")).toEqual({});
+    expect(resources(config, "aws_subnet")).toEqual({});
+    const subnet = config.data?.aws_subnet?.core_subnet_1 as Block;
+    expect(subnet.id).toBe("subnet-0000000000000000b");
+    expect(JSON.stringify(subnet.lifecycle)).toContain('self.cidr_block == \\"10.0.2.0/24\\"');
+    expect(aws.vpcId).toBe("vpc-0123456789abcdef0");
+    expect(resources(config, "aws_instance")["core_core-01"].associate_public_ip_address).toBe(
+      false,
+    );
+  });
+
+  it("takes VPC and subnet references from the surrounding stack (composition)", () => {
+    const app = Testing.app();
+    const stack = new CoreOsAwsStack(app, "coreos-aws");
+    const config = JSON.parse(Testing.synth(stack)) as Config;
+    expect(resources(config, "aws_security_group").core_nodes.vpc_id).toBe("${aws_vpc.vpc.id}");
+    expect(config.data?.aws_subnet?.core_subnet_2.id).toBe("${aws_subnet.subnet-2.id}");
+    expect(stack.aws.nodes.map((n) => n.privateAddress)).toEqual([
+      "10.42.1.10",
+      "10.42.2.10",
+      "10.42.3.10",
+    ]);
+  });
+});
+
+describe("AwsCluster machine image", () => {
+  const lookup = (c: Config) => config(c).data?.aws_ami?.core_image as Block;
+  const config = (c: Config) => c;
+
+  it("looks up the newest Flatcar AMI of the cluster's channel from Flatcar's account", () => {
+    const { config: c } = build({
+      cluster: { ...CLUSTER, os: OperatingSystem.flatcar(FlatcarChannel.BETA) },
+    });
+    expect(lookup(c)).toMatchObject({
+      most_recent: true,
+      owners: ["075585003325"],
+      filter: expect.arrayContaining([
+        { name: "name", values: ["Flatcar-beta-*"] },
+        { name: "architecture", values: ["x86_64"] },
+      ]),
+    });
+    expect(resources(c, "aws_instance")["core_core-01"].ami).toBe("${data.aws_ami.core_image.id}");
+  });
+
+  it("looks up Fedora CoreOS by stream from the Fedora account", () => {
+    const { config: c } = build({
+      cluster: { ...CLUSTER, os: OperatingSystem.fedoraCoreOs(FedoraCoreOsStream.TESTING) },
+    });
+    expect(lookup(c)).toMatchObject({
+      owners: ["125523088429"],
+      filter: expect.arrayContaining([
+        { name: "description", values: ["Fedora CoreOS testing *"] },
+      ]),
+    });
+  });
+
+  it("uses a fixed AMI without a lookup", () => {
+    const { config: c } = build({ aws: { image: AwsMachineImage.fixed("ami-0123456789abcdef0") } });
+    expect(c.data?.aws_ami).toBeUndefined();
+    expect(resources(c, "aws_instance")["core_core-01"].ami).toBe("ami-0123456789abcdef0");
+  });
+
+  it("matches the architecture to Graviton instance types", () => {
+    const e = invalid(() => build({ aws: { instanceType: "t4g.small" } }));
+    expect(e.message).toContain(
+      'image.architecture: got "x86_64"; allowed: arm64 for instance type t4g.small',
+    );
+    const { config: c } = build({
+      aws: {
+        instanceType: "t4g.small",
+        image: AwsMachineImage.lookup({ architecture: CpuArchitecture.ARM64 }),
+      },
+    });
+    expect(lookup(c).filter).toContainEqual({ name: "architecture", values: ["arm64"] });
+  });
+});
+
+describe("AwsCluster security groups", () => {
+  const { config } = build({ front: (f, c) => web(f, c) });
+  const ingress = Object.entries(resources(config, "aws_vpc_security_group_ingress_rule"));
+
+  it("opens nothing to the world but the front's listener", () => {
+    const world = ingress.filter(([, r]) => r.cidr_ipv4 === "0.0.0.0/0");
+    expect(world.map(([name, r]) => [name, r.from_port, r.security_group_id])).toEqual([
+      ["core_front_http_0", 80, "${aws_security_group.core_front.id}"],
+    ]);
+  });
+
+  it("lets etcd in only from the nodes' own group, and no SSH by default", () => {
+    const etcd = ingress.filter(([, r]) => r.from_port === 2379 || r.from_port === 2380);
+    expect(etcd).toHaveLength(2);
+    for (const [, r] of etcd) {
+      expect(r.referenced_security_group_id).toBe("${aws_security_group.core_nodes.id}");
+      expect(r.cidr_ipv4).toBeUndefined();
+    }
+    expect(ingress.filter(([, r]) => r.from_port === 22)).toEqual([]);
+  });
+
+  it("lets the target port in only from the load balancer's group", () => {
+    const fromFront = ingress.filter(([, r]) => r.from_port === 8080);
+    expect(fromFront.map(([, r]) => r.referenced_security_group_id)).toEqual([
+      "${aws_security_group.core_front.id}",
+    ]);
+  });
+
+  it("opens SSH to the given CIDRs only", () => {
+    const { config: c } = build({
+      aws: { sshAllowedCidrs: ["198.51.100.0/24", "203.0.113.7/32"] },
+    });
+    const ssh = Object.values(resources(c, "aws_vpc_security_group_ingress_rule")).filter(
+      (r) => r.from_port === 22,
+    );
+    expect(ssh.map((r) => r.cidr_ipv4)).toEqual(["198.51.100.0/24", "203.0.113.7/32"]);
+  });
+});
+
+describe("AwsCluster front (Network Load Balancer)", () => {
+  const { config, aws } = build({
+    front: (f, c) => {
+      web(f, c);
+      f.addListener("raw", { port: 9000 }).addTargets("raw", {
+        targets: [c],
+        port: 9000,
+        affinity: ClientAffinity.SINGLE,
+        healthCheck: { interval: Duration.seconds(30), timeout: Duration.seconds(10) },
+      });
+      f.drain(c.nodeNamed("core-02"));
+    },
+  });
+
+  it("is an internet-facing, cross-zone NLB over the cluster's subnets behind its own group", () => {
+    expect(resources(config, "aws_lb").core_front).toMatchObject({
+      name: "core-front",
+      load_balancer_type: "network",
+      internal: false,
+      enable_cross_zone_load_balancing: true,
+      subnets: ["${aws_subnet.core_subnet_0.id}", "${aws_subnet.core_subnet_1.id}"],
+      security_groups: ["${aws_security_group.core_front.id}"],
+    });
+    expect(aws.loadBalancerDnsName).toMatch(/TOKEN/);
+  });
+
+  it("has one TCP listener per front listener", () => {
+    const listeners = resources(config, "aws_lb_listener");
+    expect(Object.values(listeners).map((l) => [l.port, l.protocol])).toEqual([
+      [80, "TCP"],
+      [9000, "TCP"],
+    ]);
+  });
+
+  it("tunes health checks well below AWS's defaults: 10 s x 2 unless given", () => {
+    const groups = resources(config, "aws_lb_target_group");
+    expect(AWS_HEALTH_CHECK_INTERVAL.toSeconds()).toBe(10);
+    expect(groups.core_front_web.health_check).toEqual({
+      enabled: true,
+      protocol: "HTTP",
+      path: "/",
+      matcher: "200-399",
+      port: "8080",
+      interval: 10,
+      timeout: 5,
+      healthy_threshold: 2,
+      unhealthy_threshold: 2,
+    });
+    expect(groups.core_front_raw.health_check).toMatchObject({
+      protocol: "TCP",
+      interval: 30,
+      timeout: 10,
+    });
+    expect(groups.core_front_web.deregistration_delay).toBe("30");
+    expect(groups.core_front_raw.stickiness).toEqual({ type: "source_ip", enabled: true });
+    expect(groups.core_front_web.stickiness).toBeUndefined();
+  });
+
+  it("registers only active, non-drained nodes", () => {
+    const attachments = resources(config, "aws_lb_target_group_attachment");
+    expect(Object.keys(attachments).sort()).toEqual([
+      "core_raw_core-01",
+      "core_raw_core-03",
+      "core_web_core-01",
+      "core_web_core-03",
+    ]);
+    expect(attachments["core_web_core-03"]).toMatchObject({
+      target_id: "10.0.1.11",
+      port: 8080,
+      depends_on: ["aws_instance.core_core-03"],
+    });
+  });
+
+  it("keeps long names within AWS's 32 characters", () => {
+    const { config: c } = build({
+      cluster: { ...CLUSTER, name: "a-cluster-with-a-long-long-name" },
+      front: (f, cl) =>
+        f
+          .addListener("http", { port: 80 })
+          .addTargets("a-long-target-group-name", { targets: [cl], port: 8080 }),
+    });
+    for (const type of ["aws_lb", "aws_lb_target_group"]) {
+      for (const r of Object.values(resources(c, type))) {
+        expect((r.name as string).length).toBeLessThanOrEqual(32);
+      }
+    }
+  });
+});
+
+describe("AwsCluster provider", () => {
+  it("adds one default AWS provider with the given region", () => {
+    const { config } = build({ aws: { region: "eu-central-1" } });
+    expect(config.provider?.aws).toEqual([{ region: "eu-central-1" }]);
+  });
+
+  it("reuses the stack's AWS provider and refuses a region it cannot apply", () => {
+    const before = (stack: TerraformStack) =>
+      new AwsProvider(stack, "mine", { region: "us-east-2" });
+    const { config } = build({ before });
+    expect(config.provider?.aws).toEqual([{ region: "us-east-2" }]);
+    const e = invalid(() => build({ before, aws: { region: "eu-central-1" } }));
+    expect(e.message).toContain(
+      'region: got "eu-central-1"; allowed: no region: the stack already has an AWS provider',
+    );
+  });
+
+  it("puts two clusters into one stack with one provider", () => {
+    const app = Testing.app();
+    const stack = new TerraformStack(app, "two");
+    for (const name of ["blue", "green"]) {
+      const cluster = new CoreOsCluster(stack, name, { ...CLUSTER, nodeCount: 2, standby: 0 });
+      new AwsCluster(stack, `${name}-aws`, { cluster });
+    }
+    const config = JSON.parse(Testing.synth(stack)) as Config;
+    expect(config.provider?.aws).toHaveLength(1);
+    expect(Object.keys(resources(config, "aws_instance"))).toEqual([
+      "blue_core-01",
+      "blue_core-02",
+      "green_core-01",
+      "green_core-02",
+    ]);
+  });
+});
+
+describe("AwsCluster bad input: clear errors at synth time", () => {
+  it("lists every bad prop at once, with the value and what is allowed", () => {
+    const e = invalid(() =>
+      build({
+        aws: {
+          instanceType: "huge",
+          rootVolumeGiB: 2,
+          sshAllowedCidrs: ["10.0.0.1/8"],
+          image: AwsMachineImage.fixed("ubuntu"),
+          region: "Europe",
+        },
+      }),
+    );
+    expect(e.message).toMatch(/^Invalid props for AwsCluster "test\/aws":/);
+    expect(e.issues.map((i) => i.prop)).toEqual([
+      "image",
+      "instanceType",
+      "rootVolumeGiB",
+      "sshAllowedCidrs[0]",
+      "region",
+    ]);
+    expect(e.message).toContain(
+      'instanceType: got "huge"; allowed: an EC2 instance type such as t3.small',
+    );
+    expect(e.message).toContain("rootVolumeGiB: got 2; allowed: a whole number from 8 to 16384");
+    expect(e.message).toContain(
+      'sshAllowedCidrs[0]: got "10.0.0.1/8"; allowed: a network address without host bits, e.g. 10.0.0.0/8',
+    );
+  });
+
+  it("needs two subnets in distinct zones to create a network", () => {
+    const e = invalid(() => build({ cluster: { nodeCount: 3, networkCidr: "10.0.0.0/16" } }));
+    expect(e.message).toContain(
+      'cluster.subnetCidrs: got ["10.0.0.0/16"]; allowed: two or more subnets',
+    );
+  });
+
+  it("rejects the default VirtualBox network's layout where AWS cannot follow", () => {
+    const e = invalid(() => build({ cluster: { ...CLUSTER, firstHostNumber: 2 } }));
+    expect(e.message).toContain(
+      "cluster.firstHostNumber: got 2; allowed: 4 or more: AWS keeps the first four addresses",
+    );
+  });
+
+  it("wants one existing subnet per subnetCidr, with ids that look like ids", () => {
+    const e = invalid(() =>
+      build({
+        aws: {
+          network: AwsNetwork.existing({
+            vpcId: "my-vpc",
+            subnetIds: ["subnet-0000000000000000a"],
+          }),
+        },
+      }),
+    );
+    expect(e.issues.map((i) => i.prop)).toEqual(["network.vpcId", "network.subnetIds"]);
+  });
+
+  it("rejects what an AWS NLB cannot do, naming the listener", () => {
+    const e = invalid(() =>
+      build({
+        front: (f, c) =>
+          web(f, c, {
+            balancing: Balancing.LEAST_CONNECTIONS,
+            affinity: ClientAffinity.NETWORK,
+            healthCheck: { interval: Duration.millis(500), unhealthyThreshold: 1 },
+          }),
+      }),
+    );
+    expect(e.issues.map((i) => i.prop)).toEqual([
+      "front.listeners.http.targets.balancing",
+      "front.listeners.http.targets.affinity",
+      "front.listeners.http.targets.healthCheck.interval",
+      "front.listeners.http.targets.healthCheck.unhealthyThreshold",
+    ]);
+    expect(e.message).toContain(
+      'healthCheck.interval: got "500ms"; allowed: whole seconds from 5 s to 300 s on AWS',
+    );
+  });
+
+  it("rejects targets outside the VPC and a timeout not below the interval", () => {
+    const e = invalid(() =>
+      build({
+        front: (f, c) =>
+          f.addListener("tcp", { port: 443 }).addTargets("tls", {
+            targets: [c, FrontTargets.host("legacy", "192.0.2.10")],
+            port: 8443,
+            healthCheck: { interval: Duration.seconds(10), timeout: Duration.seconds(10) },
+          }),
+      }),
+    );
+    expect(e.issues.map((i) => i.prop)).toEqual([
+      "front.listeners.tcp.targets (member legacy)",
+      "front.listeners.tcp.targets.healthCheck.timeout",
+    ]);
+  });
+
+  it("rejects Ignition larger than EC2's user data limit", () => {
+    const e = invalid(() =>
+      build({
+        cluster: {
+          ...CLUSTER,
+          files: [{ path: "/etc/big", contents: "x".repeat(USER_DATA_LIMIT) }],
+        },
+      }),
+    );
+    expect(e.message).toMatch(
+      /cluster \(Ignition of core-01\): got "\d+ bytes"; allowed: at most 16384 bytes/,
+    );
+  });
+
+  it("writes nothing when the props are bad: the error comes before synth", () => {
+    const outdir = tempOutdir();
+    const app = new App({ outdir });
+    const stack = new TerraformStack(app, "bad");
+    const cluster = new CoreOsCluster(stack, "core", CLUSTER);
+    expect(() => new AwsCluster(stack, "aws", { cluster, rootVolumeGiB: 1 })).toThrow(
+      ClusterConfigError,
+    );
+    // cdktf makes the empty stack folder when the stack is created; no file is written.
+    const files = (fs.readdirSync(outdir, { recursive: true }) as string[]).filter((f) =>
+      fs.statSync(`${outdir}/${f}`).isFile(),
+    );
+    expect(files).toEqual([]);
+    fs.rmSync(outdir, { recursive: true, force: true });
+  });
+
+  it("refuses something that is not a CoreOsCluster", () => {
+    const stack = new TerraformStack(Testing.app(), "x");
+    expect(
+      () => new AwsCluster(stack, "aws", { cluster: new Construct(stack, "c") as CoreOsCluster }),
+    ).toThrow(/cluster must be a CoreOsCluster/);
+  });
+});
+
+describe("the AWS example stack of main.ts", () => {
+  const app = Testing.app();
+  const stack = new CoreOsAwsStack(app, "coreos-aws");
+  const json = Testing.synth(stack);
+
+  it("matches the snapshot", () => {
+    expect(JSON.parse(json)).toMatchSnapshot();
+  });
+
+  it("is machine-independent and holds no private keys", () => {
+    expect(json).not.toMatch(/"\/(tmp|home|root|work|Users)\//);
+    expect(json).not.toMatch(/PRIVATE KEY/);
+  });
+
+  it("outputs the front URL, node addresses and etcd endpoints", () => {
+    const out = JSON.parse(json).output;
+    expect(Object.keys(out).sort()).toEqual([
+      "etcd_endpoints",
+      "front_url",
+      "node_private_addresses",
+      "node_public_addresses",
+    ]);
+    expect(out.front_url.value).toBe("http://${aws_lb.core_front.dns_name}/");
+  });
+
+  it("keeps the VPC construct the stack owns", () => {
+    expect(stack.vpc).toBeInstanceOf(Vpc);
+  });
+});

@@ -1,0 +1,163 @@
+import { Duration } from "./duration";
+
+/** CPU architecture of the nodes' machine image (EC2's names). */
+export enum CpuArchitecture {
+  /** Intel and AMD instance types (t3, m6i, c7a, …). */
+  X86_64 = "x86_64",
+  /** Graviton instance types (t4g, m7g, c7g, …). */
+  ARM64 = "arm64",
+}
+
+/** Options of `AwsNetwork.create()`. */
+export interface CreatedNetworkOptions {
+  /**
+   * Availability zones of the subnets, one per subnet in the cluster's
+   * `subnetCidrs` order.
+   * @default - the region's first available zones, one per subnet
+   */
+  readonly availabilityZones?: readonly string[];
+}
+
+/** Options of `AwsNetwork.existing()`. */
+export interface ExistingNetworkOptions {
+  /** Id of the VPC, `vpc-…` (or a reference such as `myVpc.id`). */
+  readonly vpcId: string;
+  /**
+   * Subnet ids, one per entry of the cluster's `subnetCidrs`, in that order:
+   * the CIDR of subnet i must be `subnetCidrs[i]` (checked by Terraform at plan time).
+   */
+  readonly subnetIds: readonly string[];
+}
+
+/**
+ * Where the nodes run. An open choice, so a class with static factories:
+ * a small VPC created for the cluster, or a VPC the surrounding stack owns.
+ */
+export class AwsNetwork {
+  /**
+   * A VPC with the cluster's `networkCidr`, a public subnet per entry of its
+   * `subnetCidrs` (at least two, each in its own availability zone), an
+   * internet gateway and a route table.
+   */
+  public static create(options: CreatedNetworkOptions = {}): AwsNetwork {
+    return new AwsNetwork("create", options.availabilityZones, undefined, undefined);
+  }
+
+  /** A VPC and subnets that already exist or that another construct of the stack creates. */
+  public static existing(options: ExistingNetworkOptions): AwsNetwork {
+    return new AwsNetwork("existing", undefined, options?.vpcId, options?.subnetIds);
+  }
+
+  private constructor(
+    /** `create`: the target creates the VPC; `existing`: it uses the given one. */
+    public readonly kind: "create" | "existing",
+    /** Zones of created subnets; undefined: looked up. */
+    public readonly availabilityZones: readonly string[] | undefined,
+    /** Id of an existing VPC. */
+    public readonly vpcId: string | undefined,
+    /** Ids of existing subnets. */
+    public readonly subnetIds: readonly string[] | undefined,
+  ) {}
+}
+
+/** Options of `AwsMachineImage.lookup()`. */
+export interface MachineImageLookupOptions {
+  /**
+   * CPU architecture; must match the instance type.
+   * @default CpuArchitecture.X86_64
+   */
+  readonly architecture?: CpuArchitecture;
+}
+
+/**
+ * The nodes' AMI. An open choice: looked up from the OS vendor's account by
+ * the cluster's OS and channel, or a fixed id.
+ */
+export class AwsMachineImage {
+  /**
+   * The newest AMI of the cluster's OS and channel from its publisher:
+   * Flatcar (owner 075585003325, `Flatcar-<channel>-*`) or Fedora CoreOS
+   * (owner 125523088429, description `Fedora CoreOS <stream> *`).
+   */
+  public static lookup(options: MachineImageLookupOptions = {}): AwsMachineImage {
+    return new AwsMachineImage(undefined, options.architecture ?? CpuArchitecture.X86_64);
+  }
+
+  /** A fixed AMI id, `ami-…`, e.g. a pinned or self-built image. */
+  public static fixed(amiId: string, architecture = CpuArchitecture.X86_64): AwsMachineImage {
+    return new AwsMachineImage(amiId, architecture);
+  }
+
+  private constructor(
+    /** The fixed AMI id; undefined: looked up. */
+    public readonly amiId: string | undefined,
+    public readonly architecture: CpuArchitecture,
+  ) {}
+}
+
+/** The AWS target's own props (besides the cluster, front and provider). */
+export interface AwsClusterOptions {
+  /**
+   * Where the nodes run.
+   * @default AwsNetwork.create()
+   */
+  readonly network?: AwsNetwork;
+  /**
+   * The nodes' AMI.
+   * @default AwsMachineImage.lookup(): the newest image of the cluster's OS and channel, x86_64
+   */
+  readonly image?: AwsMachineImage;
+  /**
+   * EC2 instance type of every node.
+   * @default "t3.small"
+   */
+  readonly instanceType?: string;
+  /**
+   * Size of each node's root volume (gp3, encrypted) in GiB, 8..16384.
+   * @default 20
+   */
+  readonly rootVolumeGiB?: number;
+  /**
+   * Who may reach the nodes' SSH port (22). Keys come from the cluster's `sshPublicKeys`.
+   * @default - nobody
+   */
+  readonly sshAllowedCidrs?: readonly string[];
+  /**
+   * Who may reach the front's listeners.
+   * @default ["0.0.0.0/0"]: the listeners are the cluster's public face
+   */
+  readonly frontAllowedCidrs?: readonly string[];
+  /**
+   * An internet-facing load balancer; false makes it internal to the VPC.
+   * @default true
+   */
+  readonly internetFacing?: boolean;
+  /**
+   * Give each node a public IPv4 address (for outbound traffic through an
+   * internet gateway; inbound stays closed but for SSH from `sshAllowedCidrs`).
+   * @default true with AwsNetwork.create(), false with AwsNetwork.existing() (private subnets with NAT)
+   */
+  readonly publicAddresses?: boolean;
+  /**
+   * Replace nodes when the AMI changes (a newer lookup result or another
+   * fixed id). Off, nodes keep their image and update in place: Flatcar's
+   * update engine rolls reboots one node at a time under the etcd lock.
+   * @default false
+   */
+  readonly replaceOnImageChange?: boolean;
+  /**
+   * How long a deregistered (drained) target keeps its open connections.
+   * @default Duration.seconds(30)
+   */
+  readonly deregistrationDelay?: Duration;
+  /**
+   * Region of the AWS provider this construct adds when the stack has none.
+   * @default - the provider's own: AWS_REGION or the profile's region
+   */
+  readonly region?: string;
+  /**
+   * Tags on every resource, besides `Name` and `coreos-cluster`.
+   * @default - none
+   */
+  readonly tags?: { readonly [key: string]: string };
+}

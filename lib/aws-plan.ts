@@ -1,0 +1,572 @@
+import { createHash } from "node:crypto";
+import { AwsClusterOptions, AwsMachineImage, AwsNetwork, CpuArchitecture } from "./aws-options";
+import { Duration } from "./duration";
+import { IssueCollector } from "./errors";
+import { Balancing, ClientAffinity, HealthCheckProtocol } from "./front-options";
+import { FrontPlan, HealthCheckPlan } from "./front-plan";
+import { contains, parseCidr, parseIpv4 } from "./network";
+import { OsFamily } from "./operating-system";
+import { ClusterPlan, ETCD_CLIENT_PORT, ETCD_PEER_PORT } from "./plan";
+import { renderIgnitionCompact } from "./render/ignition";
+import { literalTerraformString } from "./render/terraform-template";
+
+/** Publishers of the AMIs `AwsMachineImage.lookup()` finds. */
+export const AMI_OWNERS: Record<OsFamily, string> = {
+  [OsFamily.FLATCAR]: "075585003325",
+  [OsFamily.FEDORA_COREOS]: "125523088429",
+};
+
+/** EC2 accepts at most 16 KiB of user data. */
+export const USER_DATA_LIMIT = 16384;
+
+/** Health check timing the AWS front uses when the front model leaves it open: 10 s × 2 = 20 s to detect a dead node. */
+export const AWS_HEALTH_CHECK_INTERVAL = Duration.seconds(10);
+
+/** Limits of AWS Network Load Balancer target groups. */
+export const AWS_LIMITS = {
+  intervalSeconds: { min: 5, max: 300 },
+  timeoutSeconds: { min: 2, max: 120 },
+  threshold: { min: 2, max: 10 },
+  deregistrationDelaySeconds: { min: 0, max: 3600 },
+  rootVolumeGiB: { min: 8, max: 16384 },
+  /** VPC and subnet prefix lengths. */
+  prefixLength: { min: 16, max: 28 },
+  /** AWS keeps the first four addresses of every subnet (network, router, DNS, reserved). */
+  firstUsableHost: 4,
+  /** Names of load balancers and target groups. */
+  nameLength: 32,
+} as const;
+
+/** The AWS target's props as the plan reads them: the front already planned. */
+export interface AwsOptions extends AwsClusterOptions {
+  /** The front's plan, when the cluster runs behind the AWS load balancer. */
+  readonly front?: FrontPlan;
+}
+
+/** One subnet the nodes use. */
+export interface AwsSubnetPlan {
+  readonly index: number;
+  readonly cidr: string;
+  /** Zone of a created subnet; undefined: looked up (created) or the subnet's own (existing). */
+  readonly availabilityZone?: string;
+  /** Id of an existing subnet. */
+  readonly subnetId?: string;
+}
+
+/** The VPC the nodes run in. */
+export interface AwsNetworkPlan {
+  readonly kind: "create" | "existing";
+  readonly vpcCidr: string;
+  /** Id of an existing VPC. */
+  readonly vpcId?: string;
+  readonly subnets: readonly AwsSubnetPlan[];
+}
+
+/** The AMI: a fixed id or a lookup. */
+export interface AwsImagePlan {
+  readonly architecture: CpuArchitecture;
+  readonly amiId?: string;
+  readonly lookup?: {
+    readonly owner: string;
+    readonly filters: readonly { readonly name: string; readonly values: readonly string[] }[];
+  };
+}
+
+/** One EC2 instance. */
+export interface AwsNodePlan {
+  readonly name: string;
+  readonly address: string;
+  readonly subnetIndex: number;
+  readonly standby: boolean;
+  /** Ignition, made literal for a Terraform string. */
+  readonly userData: string;
+}
+
+/** A load balancer health check, in AWS's terms. */
+export interface AwsHealthCheckPlan {
+  readonly protocol: "TCP" | "HTTP";
+  readonly port: number;
+  readonly path?: string;
+  readonly matcher?: string;
+  readonly intervalSeconds: number;
+  readonly timeoutSeconds: number;
+  readonly healthyThreshold: number;
+  readonly unhealthyThreshold: number;
+}
+
+/** A registered target. */
+export interface AwsAttachmentPlan {
+  /** Member name. */
+  readonly member: string;
+  readonly address: string;
+  readonly port: number;
+}
+
+/** One target group. */
+export interface AwsTargetGroupPlan {
+  /** The front model's group id. */
+  readonly id: string;
+  /** AWS name (≤ 32 characters). */
+  readonly name: string;
+  readonly port: number;
+  readonly healthCheck: AwsHealthCheckPlan;
+  /** Source-IP stickiness (ClientAffinity.SINGLE). */
+  readonly stickiness: boolean;
+  readonly deregistrationDelaySeconds: number;
+  /** Active members that are not draining; standby and draining members are not registered. */
+  readonly attachments: readonly AwsAttachmentPlan[];
+}
+
+/** One listener and its group. */
+export interface AwsListenerPlan {
+  readonly id: string;
+  readonly port: number;
+  readonly targetGroup: AwsTargetGroupPlan;
+}
+
+/** The front as an AWS Network Load Balancer. */
+export interface AwsFrontPlan {
+  readonly plan: FrontPlan;
+  /** AWS name of the load balancer (≤ 32 characters). */
+  readonly name: string;
+  readonly internetFacing: boolean;
+  /** Who may reach the listeners. */
+  readonly allowedCidrs: readonly string[];
+  readonly listeners: readonly AwsListenerPlan[];
+  /** Node ports the load balancer reaches: target and health-check ports, sorted. */
+  readonly nodePorts: readonly number[];
+}
+
+/** Every AWS-specific prop resolved and checked. */
+export interface AwsPlan {
+  readonly cluster: ClusterPlan;
+  readonly network: AwsNetworkPlan;
+  readonly image: AwsImagePlan;
+  readonly instanceType: string;
+  readonly rootVolumeGiB: number;
+  readonly sshAllowedCidrs: readonly string[];
+  readonly publicAddresses: boolean;
+  readonly replaceOnImageChange: boolean;
+  readonly region?: string;
+  readonly tags: { readonly [key: string]: string };
+  readonly nodes: readonly AwsNodePlan[];
+  /** Ports only cluster members reach each other on. */
+  readonly etcdPorts: readonly number[];
+  readonly front?: AwsFrontPlan;
+}
+
+const INSTANCE_TYPE_RE = /^[a-z][a-z0-9-]*\.[a-z0-9-]+$/;
+/** Graviton families: a1, and a `g` right after the generation digit (t4g, m7gd, c6gn, x2gd). */
+const GRAVITON_RE = /^(a1|[a-z]+\d+g[a-z]*)\./;
+const REGION_RE = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+const ZONE_RE = /^[a-z]{2}(-[a-z0-9]+)+[a-z]$/;
+const TAG_KEY_RE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
+
+function resourceId(prefix: string): RegExp {
+  return new RegExp(`^${prefix}-[0-9a-f]{8}([0-9a-f]{9})?$`);
+}
+
+function isWhole(v: unknown, min: number, max: number): v is number {
+  return typeof v === "number" && Number.isInteger(v) && v >= min && v <= max;
+}
+
+/** An AWS name of at most 32 characters: long names keep their start and get a hash suffix. */
+export function awsName(name: string): string {
+  if (name.length <= AWS_LIMITS.nameLength) return name;
+  const hash = createHash("sha256").update(name).digest("hex").slice(0, 6);
+  return `${name.slice(0, AWS_LIMITS.nameLength - 7).replace(/-+$/, "")}-${hash}`;
+}
+
+function checkCidrs(
+  issues: IssueCollector,
+  prop: string,
+  cidrs: unknown,
+  allowEmpty: boolean,
+): string[] {
+  if (!Array.isArray(cidrs) || (!allowEmpty && cidrs.length === 0)) {
+    issues.add(prop, cidrs, `a list of IPv4 CIDRs${allowEmpty ? "" : ", at least one"}`);
+    return [];
+  }
+  const good: string[] = [];
+  cidrs.forEach((c, i) => {
+    const parsed = typeof c === "string" ? parseCidr(c) : { reason: "an IPv4 CIDR" };
+    if ("reason" in parsed) issues.add(`${prop}[${i}]`, c, parsed.reason);
+    else good.push(c);
+  });
+  return good;
+}
+
+/**
+ * Validates the AWS target's props against the cluster (and front) plan.
+ * `isToken` tells references to other resources (resolved by Terraform) from
+ * literal values, which are checked here.
+ */
+export function planAws(
+  cluster: ClusterPlan,
+  options: AwsOptions,
+  isToken: (value: unknown) => boolean,
+  path: string,
+): AwsPlan {
+  const issues = new IssueCollector();
+  const literal = (v: unknown): boolean => !isToken(v);
+
+  // Network.
+  const net = options.network ?? AwsNetwork.create();
+  if (!(net instanceof AwsNetwork)) {
+    issues.add("network", net, "AwsNetwork.create() or AwsNetwork.existing({ vpcId, subnetIds })");
+  }
+  for (const [prop, n] of [
+    ["cluster.networkCidr", cluster.network],
+    ...cluster.subnets.map((s, i) => [`cluster.subnetCidrs[${i}]`, s] as const),
+  ] as const) {
+    const range = AWS_LIMITS.prefixLength;
+    if (n.prefixLength < range.min || n.prefixLength > range.max) {
+      issues.add(prop, n.cidr, `a prefix length from /${range.min} to /${range.max} on AWS`);
+    }
+  }
+  for (const node of cluster.nodes) {
+    const subnet = cluster.subnets[node.subnetIndex];
+    const host = (parseIpv4(node.address) as number) - subnet.base;
+    if (host < AWS_LIMITS.firstUsableHost) {
+      issues.add(
+        "cluster.firstHostNumber",
+        cluster.firstHostNumber,
+        `${AWS_LIMITS.firstUsableHost} or more: AWS keeps the first four addresses of a subnet (${node.name} would be ${node.address})`,
+      );
+      break;
+    }
+  }
+  const subnets: AwsSubnetPlan[] = [];
+  if (net instanceof AwsNetwork && net.kind === "create") {
+    if (cluster.subnets.length < 2) {
+      issues.add(
+        "cluster.subnetCidrs",
+        cluster.subnets.map((s) => s.cidr),
+        "two or more subnets for AwsNetwork.create(): the nodes and the load balancer span at least two availability zones",
+      );
+    }
+    const zones = net.availabilityZones;
+    if (zones !== undefined) {
+      if (!Array.isArray(zones) || zones.length !== cluster.subnets.length) {
+        issues.add(
+          "network.availabilityZones",
+          zones,
+          `one zone per subnet (${cluster.subnets.length}), in subnetCidrs order`,
+        );
+      } else {
+        zones.forEach((z, i) => {
+          if (literal(z) && (typeof z !== "string" || !ZONE_RE.test(z))) {
+            issues.add(`network.availabilityZones[${i}]`, z, "a zone name such as eu-central-1a");
+          } else if (zones.indexOf(z) !== i) {
+            issues.add(`network.availabilityZones[${i}]`, z, "a zone not used by another subnet");
+          }
+        });
+      }
+    }
+    cluster.subnets.forEach((s, i) =>
+      subnets.push({ index: i, cidr: s.cidr, availabilityZone: zones?.[i] }),
+    );
+  } else if (net instanceof AwsNetwork) {
+    if (literal(net.vpcId) && !resourceId("vpc").test(String(net.vpcId))) {
+      issues.add("network.vpcId", net.vpcId, "a VPC id such as vpc-0123456789abcdef0");
+    }
+    const ids = net.subnetIds;
+    if (!Array.isArray(ids) || ids.length !== cluster.subnets.length) {
+      issues.add(
+        "network.subnetIds",
+        ids,
+        `one subnet id per entry of the cluster's subnetCidrs (${cluster.subnets.map((s) => s.cidr).join(", ")}), in that order`,
+      );
+    } else {
+      ids.forEach((id, i) => {
+        if (literal(id) && !resourceId("subnet").test(String(id))) {
+          issues.add(`network.subnetIds[${i}]`, id, "a subnet id such as subnet-0123456789abcdef0");
+        } else if (literal(id) && ids.indexOf(id) !== i) {
+          issues.add(`network.subnetIds[${i}]`, id, "a subnet not listed twice");
+        }
+        subnets.push({ index: i, cidr: cluster.subnets[i].cidr, subnetId: id });
+      });
+    }
+  }
+
+  // Machines.
+  const image = options.image ?? AwsMachineImage.lookup();
+  let imagePlan: AwsImagePlan | undefined;
+  if (!(image instanceof AwsMachineImage)) {
+    issues.add("image", image, "AwsMachineImage.lookup() or AwsMachineImage.fixed('ami-…')");
+  } else {
+    if (!Object.values(CpuArchitecture).includes(image.architecture)) {
+      issues.add(
+        "image.architecture",
+        image.architecture,
+        Object.values(CpuArchitecture).join(" | "),
+      );
+    }
+    if (image.amiId !== undefined) {
+      if (literal(image.amiId) && !resourceId("ami").test(image.amiId)) {
+        issues.add("image", image.amiId, "an AMI id such as ami-0123456789abcdef0");
+      }
+      imagePlan = { architecture: image.architecture, amiId: image.amiId };
+    } else {
+      imagePlan = { architecture: image.architecture, lookup: amiLookup(cluster, image) };
+    }
+  }
+  const instanceType = options.instanceType ?? "t3.small";
+  if (literal(instanceType)) {
+    if (typeof instanceType !== "string" || !INSTANCE_TYPE_RE.test(instanceType)) {
+      issues.add("instanceType", instanceType, "an EC2 instance type such as t3.small");
+    } else if (imagePlan) {
+      const graviton = GRAVITON_RE.test(instanceType);
+      const wanted = graviton ? CpuArchitecture.ARM64 : CpuArchitecture.X86_64;
+      if (imagePlan.architecture !== wanted) {
+        issues.add(
+          "image.architecture",
+          imagePlan.architecture,
+          `${wanted} for instance type ${instanceType}: AwsMachineImage.lookup({ architecture: CpuArchitecture.${graviton ? "ARM64" : "X86_64"} })`,
+        );
+      }
+    }
+  }
+  const rootVolumeGiB = options.rootVolumeGiB ?? 20;
+  const vol = AWS_LIMITS.rootVolumeGiB;
+  if (!isWhole(rootVolumeGiB, vol.min, vol.max)) {
+    issues.add("rootVolumeGiB", rootVolumeGiB, `a whole number from ${vol.min} to ${vol.max}`);
+  }
+  const sshAllowedCidrs = checkCidrs(
+    issues,
+    "sshAllowedCidrs",
+    options.sshAllowedCidrs ?? [],
+    true,
+  );
+  const publicAddresses = options.publicAddresses ?? net?.kind === "create";
+  if (typeof publicAddresses !== "boolean") {
+    issues.add("publicAddresses", publicAddresses, "true | false");
+  }
+  const replaceOnImageChange = options.replaceOnImageChange ?? false;
+  if (typeof replaceOnImageChange !== "boolean") {
+    issues.add("replaceOnImageChange", replaceOnImageChange, "true | false");
+  }
+  const region = options.region;
+  if (region !== undefined && literal(region) && !REGION_RE.test(String(region))) {
+    issues.add("region", region, "an AWS region such as eu-central-1");
+  }
+  const tags = options.tags ?? {};
+  for (const [k, v] of Object.entries(tags)) {
+    if (!TAG_KEY_RE.test(k) || k.startsWith("aws:")) {
+      issues.add(`tags`, k, "tag keys of 1-128 letters, digits, spaces and _.:/=+-@, not aws:…");
+    } else if (typeof v !== "string" || v.length > 256) {
+      issues.add(`tags.${k}`, v, "a string of at most 256 characters");
+    }
+  }
+
+  const nodes: AwsNodePlan[] = cluster.nodes.map((n) => {
+    const ignition = renderIgnitionCompact(cluster, n);
+    const bytes = Buffer.byteLength(ignition, "utf8");
+    if (bytes > USER_DATA_LIMIT) {
+      issues.add(
+        `cluster (Ignition of ${n.name})`,
+        `${bytes} bytes`,
+        `at most ${USER_DATA_LIMIT} bytes of EC2 user data: fewer or smaller units and files`,
+      );
+    }
+    return {
+      name: n.name,
+      address: n.address,
+      subnetIndex: n.subnetIndex,
+      standby: n.standby,
+      userData: literalTerraformString(ignition),
+    };
+  });
+
+  const front = options.front ? planAwsFront(cluster, options, issues) : undefined;
+  issues.throwIfAny(`AwsCluster "${path}"`);
+  return {
+    cluster,
+    network: {
+      kind: (net as AwsNetwork).kind,
+      vpcCidr: cluster.network.cidr,
+      vpcId: (net as AwsNetwork).vpcId,
+      subnets,
+    },
+    image: imagePlan as AwsImagePlan,
+    instanceType,
+    rootVolumeGiB,
+    sshAllowedCidrs,
+    publicAddresses,
+    replaceOnImageChange,
+    region,
+    tags: { ...tags },
+    nodes,
+    etcdPorts: [ETCD_CLIENT_PORT, ETCD_PEER_PORT],
+    front,
+  };
+}
+
+function amiLookup(cluster: ClusterPlan, image: AwsMachineImage): AwsImagePlan["lookup"] {
+  const common = [
+    { name: "architecture", values: [image.architecture] },
+    { name: "virtualization-type", values: ["hvm"] },
+    { name: "root-device-type", values: ["ebs"] },
+  ];
+  if (cluster.os.family === OsFamily.FLATCAR) {
+    return {
+      owner: AMI_OWNERS[OsFamily.FLATCAR],
+      filters: [{ name: "name", values: [`Flatcar-${cluster.os.channel}-*`] }, ...common],
+    };
+  }
+  return {
+    owner: AMI_OWNERS[OsFamily.FEDORA_COREOS],
+    filters: [
+      { name: "name", values: ["fedora-coreos-*"] },
+      { name: "description", values: [`Fedora CoreOS ${cluster.os.channel} *`] },
+      ...common,
+    ],
+  };
+}
+
+function wholeSeconds(
+  issues: IssueCollector,
+  prop: string,
+  d: Duration,
+  range: { readonly min: number; readonly max: number },
+): number {
+  const s = d.toSeconds();
+  if (!isWhole(s, range.min, range.max)) {
+    issues.add(prop, d.toString(), `whole seconds from ${range.min} s to ${range.max} s on AWS`);
+  }
+  return s;
+}
+
+function planAwsHealthCheck(
+  hc: HealthCheckPlan,
+  prop: string,
+  issues: IssueCollector,
+): AwsHealthCheckPlan {
+  const interval = wholeSeconds(
+    issues,
+    `${prop}.interval`,
+    hc.interval ?? AWS_HEALTH_CHECK_INTERVAL,
+    AWS_LIMITS.intervalSeconds,
+  );
+  const t = AWS_LIMITS.timeoutSeconds;
+  let timeout: number;
+  if (hc.timeout) {
+    timeout = wholeSeconds(issues, `${prop}.timeout`, hc.timeout, t);
+    if (timeout >= interval) {
+      issues.add(
+        `${prop}.timeout`,
+        hc.timeout.toString(),
+        `less than the interval (${interval}s) on AWS`,
+      );
+    }
+  } else {
+    timeout = Math.min(t.max, Math.max(t.min, Math.floor(interval / 2)));
+  }
+  const th = AWS_LIMITS.threshold;
+  for (const key of ["healthyThreshold", "unhealthyThreshold"] as const) {
+    if (!isWhole(hc[key], th.min, th.max)) {
+      issues.add(`${prop}.${key}`, hc[key], `a whole number from ${th.min} to ${th.max} on AWS`);
+    }
+  }
+  const http = hc.protocol === HealthCheckProtocol.HTTP;
+  return {
+    protocol: http ? "HTTP" : "TCP",
+    port: hc.port,
+    path: http ? hc.path : undefined,
+    matcher: http ? "200-399" : undefined,
+    intervalSeconds: interval,
+    timeoutSeconds: timeout,
+    healthyThreshold: hc.healthyThreshold,
+    unhealthyThreshold: hc.unhealthyThreshold,
+  };
+}
+
+function planAwsFront(
+  cluster: ClusterPlan,
+  options: AwsOptions,
+  issues: IssueCollector,
+): AwsFrontPlan {
+  const front = options.front as FrontPlan;
+  const internetFacing = options.internetFacing ?? true;
+  if (typeof internetFacing !== "boolean") {
+    issues.add("internetFacing", internetFacing, "true | false");
+  }
+  const allowedCidrs = checkCidrs(
+    issues,
+    "frontAllowedCidrs",
+    options.frontAllowedCidrs ?? ["0.0.0.0/0"],
+    false,
+  );
+  const delay = wholeSeconds(
+    issues,
+    "deregistrationDelay",
+    options.deregistrationDelay ?? Duration.seconds(30),
+    AWS_LIMITS.deregistrationDelaySeconds,
+  );
+  const name = awsName(`${cluster.name}-${front.name}`);
+  if (name.startsWith("internal-")) {
+    issues.add("front name", name, "a load balancer name not starting with internal-");
+  }
+  const ports = new Set<number>();
+  const listeners = front.listeners.map((l): AwsListenerPlan => {
+    const tg = l.targetGroup;
+    const prop = `front.listeners.${l.name}.targets`;
+    if (tg.balancing === Balancing.LEAST_CONNECTIONS) {
+      issues.add(
+        `${prop}.balancing`,
+        tg.balancing,
+        `${Balancing.ROUND_ROBIN} on AWS: a Network Load Balancer spreads connections by flow hash`,
+      );
+    }
+    if (tg.affinity === ClientAffinity.NETWORK) {
+      issues.add(
+        `${prop}.affinity`,
+        tg.affinity,
+        `${ClientAffinity.NONE} | ${ClientAffinity.SINGLE} on AWS: its stickiness is per source IP, not per /24`,
+      );
+    }
+    for (const m of tg.members) {
+      if (!contains(cluster.network, m.address)) {
+        issues.add(
+          `${prop} (member ${m.name})`,
+          m.address,
+          `an address inside the VPC ${cluster.network.cidr}: targets are registered by IP`,
+        );
+      }
+    }
+    ports.add(tg.port);
+    ports.add(tg.healthCheck.port);
+    return {
+      id: l.name,
+      port: l.port,
+      targetGroup: {
+        id: tg.name,
+        name: awsName(`${cluster.name}-${tg.name}`),
+        port: tg.port,
+        healthCheck: planAwsHealthCheck(tg.healthCheck, `${prop}.healthCheck`, issues),
+        stickiness: tg.affinity === ClientAffinity.SINGLE,
+        deregistrationDelaySeconds: delay,
+        attachments: tg.members
+          .filter((m) => !m.standby && !m.draining)
+          .map((m) => ({ member: m.name, address: m.address, port: tg.port })),
+      },
+    };
+  });
+  for (const p of [ETCD_CLIENT_PORT, ETCD_PEER_PORT]) {
+    if (ports.has(p)) {
+      issues.add(
+        "front",
+        p,
+        "target ports other than etcd's (2379, 2380): etcd stays inside the cluster",
+      );
+    }
+  }
+  return {
+    plan: front,
+    name,
+    internetFacing,
+    allowedCidrs,
+    listeners,
+    nodePorts: [...ports].sort((a, b) => a - b),
+  };
+}
