@@ -1,4 +1,6 @@
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as path from "node:path";
 import { App, TerraformStack, Testing } from "cdktf";
 import { Construct } from "constructs";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
@@ -19,13 +21,16 @@ import {
   FlatcarChannel,
   FrontProtocol,
   FrontTargets,
+  LifecycleResource,
   NlbFront,
   OperatingSystem,
   TargetGroupProps,
+  VagrantCluster,
 } from "../lib";
 import { AWS_HEALTH_CHECK_INTERVAL, USER_DATA_LIMIT } from "../lib/aws-plan";
 import { CoreOsAwsStack } from "../main";
 import { tempOutdir } from "./support/synth";
+import { describeWithTool } from "./support/tools";
 
 type Block = Record<string, unknown>;
 interface Config {
@@ -598,5 +603,57 @@ describe("the AWS example stack of main.ts", () => {
 
   it("keeps the VPC construct the stack owns", () => {
     expect(stack.vpc).toBeInstanceOf(Vpc);
+  });
+});
+
+describeWithTool("ignition-validate", "ignition", "ignition-validate on the EC2 user data", () => {
+  it.each([
+    ["Flatcar", OperatingSystem.flatcar()],
+    ["Fedora CoreOS", OperatingSystem.fedoraCoreOs()],
+  ])("%s: every node's user data, as Terraform will pass it, is valid Ignition", (_, os) => {
+    const { config } = build({ cluster: { ...CLUSTER, os } });
+    const dir = tempOutdir();
+    try {
+      for (const [name, instance] of Object.entries(resources(config, "aws_instance"))) {
+        // What Terraform hands to EC2: its template escapes undone (round trip proven in aws-terraform.test.ts).
+        const text = (instance.user_data as string).replace(/([$%])\1\{/g, "$1{");
+        const file = path.join(dir, `${name}.ign`);
+        fs.writeFileSync(file, text);
+        const r = spawnSync("ignition-validate", [file], { encoding: "utf8" });
+        expect({ name, status: r.status, output: `${r.stdout}${r.stderr}` }).toEqual({
+          name,
+          status: 0,
+          output: "",
+        });
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("one front model, two targets", () => {
+  it("a drained node is disabled in HAProxy and deregistered from the AWS NLB", () => {
+    const app = Testing.app();
+    const stack = new TerraformStack(app, "both");
+    const cluster = new CoreOsCluster(stack, "core", {
+      nodeCount: 3,
+      subnetCidrs: ["192.168.56.0/24", "192.168.57.0/24"],
+    });
+    const front = new NlbFront(stack, "front");
+    web(front, cluster);
+    front.drain(cluster.nodeNamed("core-02"));
+    const local = new VagrantCluster(stack, "local", {
+      cluster,
+      front,
+      lifecycle: LifecycleResource.TERRAFORM_DATA,
+    });
+    new AwsCluster(stack, "aws", { cluster, front });
+    const config = JSON.parse(Testing.synth(stack)) as Config;
+    expect(local.plan.front?.haproxyCfg).toMatch(/server core-02 \S+ .*disabled/);
+    expect(Object.keys(resources(config, "aws_lb_target_group_attachment")).sort()).toEqual([
+      "core_web_core-01",
+      "core_web_core-03",
+    ]);
   });
 });
