@@ -108,7 +108,8 @@ export interface AwsClusterOptions {
    */
   readonly image?: AwsMachineImage;
   /**
-   * EC2 instance type of every node.
+   * EC2 instance type of every node. It decides CPUs and memory on AWS; the
+   * cluster's `cpus` and `memoryMiB` size the Vagrant machines.
    * @default "t3.small"
    */
   readonly instanceType?: string;
