@@ -18,6 +18,7 @@ import {
   findAwsProviderMirror,
   runTerraform,
   securitySweepTest,
+  terraformOk,
   TERRAFORM_RELEASE,
   writeMirrorCliConfig,
 } from "./support/terraform";
@@ -69,9 +70,11 @@ describeWithRequirement(
       );
       for (const t of tests) fs.copyFileSync(path.join(TESTS_DIR, t), path.join(testsDir, t));
       const config = fs.readFileSync(path.join(stackDir, "cdk.tf.json"), "utf8");
-      const front = JSON.parse(config).resource.aws_security_group?.core_front ? "core_front" : "";
+      const front = JSON.parse(config).resource.aws_security_group?.core_front
+        ? "core_front"
+        : undefined;
       // The sweep joins the first test file, which has the overrides the config needs.
-      const sweep = securitySweepTest(config, front || undefined, tests.length === 0);
+      const sweep = securitySweepTest(config, front, tests.length === 0);
       const sweepFile = path.join(testsDir, tests[0] ?? "security.tftest.hcl");
       fs.appendFileSync(sweepFile, sweep);
       return stackDir;
@@ -109,11 +112,8 @@ describeWithRequirement(
       return stack;
     }
 
-    function expectPass(stackDir: string, ...args: string[]): string {
-      const r = terraform(stackDir, ...args);
-      if (r.status !== 0) throw new Error(`terraform ${args.join(" ")} failed:\n${r.output}`);
-      return r.output;
-    }
+    const expectPass = (stackDir: string, ...args: string[]) =>
+      terraformOk(args, stackDir, { TF_CLI_CONFIG_FILE: cliConfig });
 
     describe("a created VPC with the front (Fedora CoreOS, standby, drain)", () => {
       let stackDir = "";

@@ -95,6 +95,9 @@ function invalid(fn: () => unknown): ClusterConfigError {
 
 const resources = (c: Config, type: string) => c.resource[type] ?? {};
 
+/** What Terraform makes of a string from literalTerraformString: `$${` and `%%{` undone. */
+const terraformValue = (text: string) => text.replace(/([$%])\1\{/g, "$1{");
+
 describe("AwsCluster nodes", () => {
   const { config, cluster, aws } = build();
   const instances = resources(config, "aws_instance");
@@ -117,7 +120,7 @@ describe("AwsCluster nodes", () => {
   it("passes each node's Ignition as user data, made literal for Terraform", () => {
     for (const node of cluster.nodes) {
       const userData = instances[`core_${node.name}`].user_data as string;
-      expect(JSON.parse(userData.replace(/([$%])\1\{/g, "$1{"))).toEqual(JSON.parse(node.ignition));
+      expect(JSON.parse(terraformValue(userData))).toEqual(JSON.parse(node.ignition));
     }
   });
 
@@ -227,8 +230,7 @@ describe("AwsCluster network", () => {
 });
 
 describe("AwsCluster machine image", () => {
-  const lookup = (c: Config) => config(c).data?.aws_ami?.core_image as Block;
-  const config = (c: Config) => c;
+  const lookup = (c: Config) => c.data?.aws_ami?.core_image as Block;
 
   it("looks up the newest Flatcar AMI of the cluster's channel from Flatcar's account", () => {
     const { config: c } = build({
@@ -616,7 +618,7 @@ describeWithTool("ignition-validate", "ignition", "ignition-validate on the EC2 
     try {
       for (const [name, instance] of Object.entries(resources(config, "aws_instance"))) {
         // What Terraform hands to EC2: its template escapes undone (round trip proven in aws-terraform.test.ts).
-        const text = (instance.user_data as string).replace(/([$%])\1\{/g, "$1{");
+        const text = terraformValue(instance.user_data as string);
         const file = path.join(dir, `${name}.ign`);
         fs.writeFileSync(file, text);
         const r = spawnSync("ignition-validate", [file], { encoding: "utf8" });

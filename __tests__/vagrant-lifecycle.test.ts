@@ -1,4 +1,3 @@
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
@@ -10,6 +9,7 @@ import {
 import { flatcarBoxUrl } from "../lib/vagrant-plan";
 import { StandIns } from "./support/stand-ins";
 import { synthVagrant, tempOutdir } from "./support/synth";
+import { terraformOk, TERRAFORM_RELEASE } from "./support/terraform";
 import { describeWithTool } from "./support/tools";
 
 /*
@@ -21,12 +21,8 @@ import { describeWithTool } from "./support/tools";
  * runs the terraform_data variant; vagrant.test.ts checks that null_resource
  * has the same shape.
  */
-const terraformRelease = {
-  install:
-    "install HashiCorp's Terraform release (>= 1.4, https://developer.hashicorp.com/terraform/install)",
-};
 
-describeWithTool("terraform", terraformRelease, "Terraform drives Vagrant", () => {
+describeWithTool("terraform", TERRAFORM_RELEASE, "Terraform drives Vagrant", () => {
   jest.setTimeout(120_000);
 
   const standIns = new StandIns().addRecordingVagrant();
@@ -46,23 +42,7 @@ describeWithTool("terraform", terraformRelease, "Terraform drives Vagrant", () =
     ));
   }
 
-  function terraform(...args: string[]): string {
-    const r = spawnSync("terraform", args, {
-      cwd: stackDir,
-      encoding: "utf8",
-      timeout: 100_000,
-      env: {
-        ...process.env,
-        PATH: standIns.path(),
-        CHECKPOINT_DISABLE: "1",
-        TF_IN_AUTOMATION: "1",
-        TF_INPUT: "0",
-      },
-    });
-    const out = `${r.stdout}${r.stderr}`;
-    if (r.status !== 0) throw new Error(`terraform ${args.join(" ")} failed:\n${out}`);
-    return out;
-  }
+  const terraform = (...args: string[]) => terraformOk(args, stackDir, { PATH: standIns.path() });
 
   const apply = () => terraform("apply", "-auto-approve", "-no-color");
   const up = (node: string) => `up --provider virtualbox ${node}`;

@@ -3,7 +3,7 @@ import { AwsClusterOptions, AwsMachineImage, AwsNetwork, CpuArchitecture } from 
 import { Duration } from "./duration";
 import { IssueCollector } from "./errors";
 import { Balancing, ClientAffinity, HealthCheckProtocol } from "./front-options";
-import { FrontPlan, HealthCheckPlan } from "./front-plan";
+import { FrontPlan, HealthCheckPlan, isWhole } from "./front-plan";
 import { contains, parseCidr, parseIpv4 } from "./network";
 import { OsFamily } from "./operating-system";
 import { ClusterPlan, ETCD_CLIENT_PORT, ETCD_PEER_PORT } from "./plan";
@@ -164,10 +164,6 @@ const TAG_KEY_RE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
 
 function resourceId(prefix: string): RegExp {
   return new RegExp(`^${prefix}-[0-9a-f]{8}([0-9a-f]{9})?$`);
-}
-
-function isWhole(v: unknown, min: number, max: number): v is number {
-  return typeof v === "number" && Number.isInteger(v) && v >= min && v <= max;
 }
 
 /** An AWS name of at most 32 characters: long names keep their start and get a hash suffix. */

@@ -65,7 +65,8 @@ export interface FrontPlan {
 const NAME = /^[a-z][a-z0-9-]{0,23}$/;
 const NAME_ALLOWED = "1-24 of a-z 0-9 -, starting with a letter";
 
-function isWhole(v: unknown, min: number, max: number): v is number {
+/** A whole number from `min` to `max`. */
+export function isWhole(v: unknown, min: number, max: number): v is number {
   return typeof v === "number" && Number.isInteger(v) && v >= min && v <= max;
 }
 

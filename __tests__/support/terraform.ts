@@ -37,6 +37,17 @@ export function runTerraform(
   return { status: r.status, output: `${r.stdout ?? ""}${r.stderr ?? ""}${r.error ?? ""}` };
 }
 
+/** Like runTerraform, but a failing command throws with its output; returns the output. */
+export function terraformOk(
+  args: readonly string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv = {},
+): string {
+  const r = runTerraform(args, cwd, env);
+  if (r.status !== 0) throw new Error(`terraform ${args.join(" ")} failed:\n${r.output}`);
+  return r.output;
+}
+
 const MIRROR_PROVIDER = path.join("registry.terraform.io", "hashicorp", "aws");
 
 /**
