@@ -8,8 +8,6 @@ import { RouteTableAssociation } from "@cdktf/provider-aws/lib/route-table-assoc
 import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import {
-  AwsCluster,
-  AwsNetwork,
   CoreOsCluster,
   FlatcarChannel,
   FrontProtocol,
@@ -17,6 +15,7 @@ import {
   OperatingSystem,
   VagrantCluster,
 } from "./lib";
+import { AwsCluster, AwsNetwork } from "./lib/aws";
 
 /** A tiny web service on every node that answers with the node's name: shows the balancing. */
 const HELLO_UNIT = `[Unit]

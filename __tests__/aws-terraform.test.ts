@@ -2,8 +2,6 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { App, TerraformStack, Testing } from "cdktf";
 import {
-  AwsCluster,
-  AwsClusterProps,
   ClientAffinity,
   CoreOsCluster,
   Duration,
@@ -11,6 +9,7 @@ import {
   NlbFront,
   OperatingSystem,
 } from "../lib";
+import { AwsCluster, AwsClusterProps } from "../lib/aws";
 import { literalTerraformString } from "../lib/render/terraform-template";
 import { CoreOsAwsStack } from "../main";
 import { tempOutdir } from "./support/synth";

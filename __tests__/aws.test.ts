@@ -6,16 +6,11 @@ import { Construct } from "constructs";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import {
-  AwsCluster,
-  AwsClusterProps,
-  AwsMachineImage,
-  AwsNetwork,
   Balancing,
   ClientAffinity,
   ClusterConfigError,
   CoreOsCluster,
   CoreOsClusterProps,
-  CpuArchitecture,
   Duration,
   FedoraCoreOsStream,
   FlatcarChannel,
@@ -27,7 +22,14 @@ import {
   TargetGroupProps,
   VagrantCluster,
 } from "../lib";
-import { AWS_HEALTH_CHECK_INTERVAL, USER_DATA_LIMIT } from "../lib/aws-plan";
+import {
+  AwsCluster,
+  AwsClusterProps,
+  AwsMachineImage,
+  AwsNetwork,
+  CpuArchitecture,
+} from "../lib/aws";
+import { AWS_HEALTH_CHECK_INTERVAL, USER_DATA_LIMIT } from "../lib/aws/plan";
 import { CoreOsAwsStack } from "../main";
 import { tempOutdir } from "./support/synth";
 import { describeWithTool } from "./support/tools";

@@ -6,7 +6,7 @@ import {
   VagrantClusterProps,
   VagrantProvider,
 } from "../lib";
-import { flatcarBoxUrl } from "../lib/vagrant-plan";
+import { flatcarBoxUrl } from "../lib/vagrant/plan";
 import { StandIns } from "./support/stand-ins";
 import { synthVagrant, tempOutdir } from "./support/synth";
 import { terraformOk, TERRAFORM_RELEASE } from "./support/terraform";

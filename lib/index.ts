@@ -1,8 +1,8 @@
-export * from "./cluster";
-export * from "./cluster-props";
-export { ClusterConfigError, PropIssue } from "./errors";
-export * from "./operating-system";
-export * from "./reboot-strategy";
+export * from "./cluster/cluster";
+export * from "./cluster/props";
+export { ClusterConfigError, PropIssue } from "./core/errors";
+export * from "./cluster/operating-system";
+export * from "./cluster/reboot-strategy";
 export {
   ClusterPlan,
   EtcdPlan,
@@ -11,7 +11,7 @@ export {
   ETCD_CLIENT_PORT,
   ETCD_PEER_PORT,
   ETCD_MEMBER_COUNTS,
-} from "./plan";
+} from "./cluster/plan";
 export {
   renderIgnition,
   renderIgnitionJson,
@@ -23,32 +23,17 @@ export {
   parseEnvironmentDropin,
   renderEnvironmentDropin,
 } from "./render/etcd-environment";
-export * from "./vagrant-cluster";
-export * from "./vagrant-options";
-export { VagrantPlan, VagrantNodePlan, planVagrant, flatcarBoxUrl } from "./vagrant-plan";
-export * from "./duration";
-export * from "./front";
-export * from "./front-options";
-export * from "./front-target";
+export * from "./vagrant/vagrant-cluster";
+export * from "./vagrant/options";
+export { VagrantPlan, VagrantNodePlan, planVagrant, flatcarBoxUrl } from "./vagrant/plan";
+export * from "./core/duration";
+export * from "./front/front";
+export * from "./front/options";
+export * from "./front/target";
 export {
   FrontPlan,
   ListenerPlan,
   TargetGroupPlan,
   TargetMemberPlan,
   HealthCheckPlan,
-} from "./front-plan";
-export * from "./aws-cluster";
-export * from "./aws-options";
-export {
-  AwsPlan,
-  AwsNodePlan,
-  AwsFrontPlan,
-  AwsListenerPlan,
-  AwsTargetGroupPlan,
-  AwsHealthCheckPlan,
-  AwsNetworkPlan,
-  AwsImagePlan,
-  AMI_OWNERS,
-  AWS_LIMITS,
-  awsName,
-} from "./aws-plan";
+} from "./front/plan";

@@ -1,4 +1,4 @@
-import { ClusterPlan, ETCD_CLIENT_PORT, ETCD_PEER_PORT, NodePlan } from "../plan";
+import { ClusterPlan, ETCD_CLIENT_PORT, ETCD_PEER_PORT, NodePlan } from "../cluster/plan";
 
 /** Where the member keeps its data on the node. */
 export const ETCD_DATA_DIR = "/var/lib/etcd";

@@ -1,4 +1,4 @@
-import { ClusterPlan } from "../plan";
+import { ClusterPlan } from "../cluster/plan";
 import {
   file,
   IGNITION_VERSION,

@@ -1,5 +1,5 @@
-import { Balancing, ClientAffinity, FrontProtocol, HealthCheckProtocol } from "../front-options";
-import { FrontPlan, ListenerPlan, TargetGroupPlan, TargetMemberPlan } from "../front-plan";
+import { Balancing, ClientAffinity, FrontProtocol, HealthCheckProtocol } from "../front/options";
+import { FrontPlan, ListenerPlan, TargetGroupPlan, TargetMemberPlan } from "../front/plan";
 
 /** Where the HAProxy front runs: what the plan does not say. */
 export interface HaproxyRenderOptions {

@@ -1,6 +1,6 @@
-import { ClusterPlan, NodePlan } from "../plan";
-import { OsFamily } from "../operating-system";
-import { RebootStrategy } from "../reboot-strategy";
+import { ClusterPlan, NodePlan } from "../cluster/plan";
+import { OsFamily } from "../cluster/operating-system";
+import { RebootStrategy } from "../cluster/reboot-strategy";
 import { etcdMemberEnvironment, ETCD_DATA_DIR, renderEnvironmentDropin } from "./etcd-environment";
 
 /** The Ignition spec version rendered; Flatcar and Fedora CoreOS both accept it. */

@@ -1,4 +1,4 @@
-import { ClusterPlan } from "../plan";
+import { ClusterPlan } from "../cluster/plan";
 
 /**
  * `cluster.json`: the resolved plan in a form a person (or a script) reads to

@@ -1,6 +1,6 @@
-import { VagrantPlan } from "../vagrant-plan";
-import { VagrantProvider } from "../vagrant-options";
-import { nameWidth } from "../plan";
+import { VagrantPlan } from "../vagrant/plan";
+import { VagrantProvider } from "../vagrant/options";
+import { nameWidth } from "../cluster/plan";
 
 /** A Ruby double-quoted string literal (no interpolation). */
 export function rubyString(value: string): string {

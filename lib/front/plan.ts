@@ -1,5 +1,5 @@
-import { Duration } from "./duration";
-import { IssueCollector } from "./errors";
+import { Duration } from "../core/duration";
+import { IssueCollector } from "../core/errors";
 import {
   Balancing,
   ClientAffinity,
@@ -8,9 +8,9 @@ import {
   HealthCheckProtocol,
   ListenerProps,
   TargetGroupProps,
-} from "./front-options";
-import { FrontMember } from "./front-target";
-import { parseIpv4 } from "./network";
+} from "./options";
+import { FrontMember } from "./target";
+import { parseIpv4 } from "../core/network";
 
 /** Health check with every default resolved but the target-specific timing. */
 export interface HealthCheckPlan {

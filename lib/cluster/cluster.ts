@@ -1,12 +1,12 @@
 import { Construct } from "constructs";
-import { CoreOsClusterProps } from "./cluster-props";
-import { FrontMember, IFrontTarget } from "./front-target";
+import { CoreOsClusterProps } from "./props";
+import { FrontMember, IFrontTarget } from "../front/target";
 import { OperatingSystem } from "./operating-system";
 import { ClusterPlan, NodePlan, planCluster } from "./plan";
 import { RebootStrategy } from "./reboot-strategy";
-import { renderIgnitionJson } from "./render/ignition";
-import { renderPlanSummary } from "./render/plan-summary";
-import { SynthesizedFiles } from "./synthesized-files";
+import { renderIgnitionJson } from "../render/ignition";
+import { renderPlanSummary } from "../render/plan-summary";
+import { SynthesizedFiles } from "../core/synthesized-files";
 
 /** Artifact folder of every cluster, relative to the stack folder. */
 export const CLUSTERS_DIRECTORY = "clusters";

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
-import { CoreOsClusterProps, NodeFile, SystemdUnit } from "./cluster-props";
-import { IssueCollector } from "./errors";
-import { hostAddress, Ipv4Network, parseCidr } from "./network";
+import { CoreOsClusterProps, NodeFile, SystemdUnit } from "./props";
+import { IssueCollector } from "../core/errors";
+import { hostAddress, Ipv4Network, parseCidr } from "../core/network";
 import { FlatcarChannel, OperatingSystem, OsFamily } from "./operating-system";
 import { RebootStrategy } from "./reboot-strategy";
 

@@ -1,13 +1,7 @@
 import { Construct } from "constructs";
-import { ClusterConfigError } from "./errors";
-import { FrontProtocol, ListenerProps, TargetGroupProps } from "./front-options";
-import {
-  FrontPlan,
-  planFront,
-  planListenerProps,
-  planTargetGroup,
-  TargetGroupPlan,
-} from "./front-plan";
+import { ClusterConfigError } from "../core/errors";
+import { FrontProtocol, ListenerProps, TargetGroupProps } from "./options";
+import { FrontPlan, planFront, planListenerProps, planTargetGroup, TargetGroupPlan } from "./plan";
 
 /** Props of NlbFront. */
 export interface NlbFrontProps {

@@ -1,5 +1,5 @@
-import { Duration } from "./duration";
-import { IFrontTarget } from "./front-target";
+import { Duration } from "../core/duration";
+import { IFrontTarget } from "./target";
 
 /** How a listener handles traffic. */
 export enum FrontProtocol {

@@ -1,4 +1,4 @@
-import { ClusterConfigError } from "./errors";
+import { ClusterConfigError } from "../core/errors";
 
 /** The container-optimised OS families a cluster can run. */
 export enum OsFamily {

@@ -1,18 +1,18 @@
 import { createHash } from "node:crypto";
-import { IssueCollector } from "./errors";
-import { OsFamily } from "./operating-system";
-import { ClusterPlan } from "./plan";
-import { renderIgnitionJson } from "./render/ignition";
-import { contains, hostAddress, parseCidr } from "./network";
-import { FrontPlan } from "./front-plan";
-import { renderHaproxyCfg } from "./render/haproxy";
-import { renderKeepalivedConf } from "./render/keepalived";
+import { IssueCollector } from "../core/errors";
+import { OsFamily } from "../cluster/operating-system";
+import { ClusterPlan } from "../cluster/plan";
+import { renderIgnitionJson } from "../render/ignition";
+import { contains, hostAddress, parseCidr } from "../core/network";
+import { FrontPlan } from "../front/plan";
+import { renderHaproxyCfg } from "../render/haproxy";
+import { renderKeepalivedConf } from "../render/keepalived";
 import {
   FRONT_MONITOR_PORT,
   FRONT_STATS_SOCKET,
   renderFrontIgnitionJson,
-} from "./render/front-ignition";
-import { ForwardedPort, LifecycleResource, SharedFolder, VagrantProvider } from "./vagrant-options";
+} from "../render/front-ignition";
+import { ForwardedPort, LifecycleResource, SharedFolder, VagrantProvider } from "./options";
 
 /** VirtualBox ≥ 6.1.28 allows host-only networks only here (without /etc/vbox/networks.conf). */
 export const VIRTUALBOX_HOST_ONLY_RANGE = "192.168.56.0/21";

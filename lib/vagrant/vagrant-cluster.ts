@@ -2,10 +2,10 @@ import { DataResource, TerraformResource, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import { Resource as NullResource } from "@cdktf/provider-null/lib/resource";
 import { NullProvider } from "@cdktf/provider-null/lib/provider";
-import { CoreOsCluster } from "./cluster";
-import { NlbFront } from "./front";
-import { ForwardedPort, LifecycleResource, SharedFolder, VagrantProvider } from "./vagrant-options";
-import { planVagrant, VagrantPlan } from "./vagrant-plan";
+import { CoreOsCluster } from "../cluster/cluster";
+import { NlbFront } from "../front/front";
+import { ForwardedPort, LifecycleResource, SharedFolder, VagrantProvider } from "./options";
+import { planVagrant, VagrantPlan } from "./plan";
 import {
   boxAddCommand,
   frontConfigCommand,
@@ -14,8 +14,8 @@ import {
   pruneCommand,
   renderConfigRb,
   renderVagrantfile,
-} from "./render/vagrant";
-import { SynthesizedFiles } from "./synthesized-files";
+} from "../render/vagrant";
+import { SynthesizedFiles } from "../core/synthesized-files";
 
 /** Artifact folder of every Vagrant environment, relative to the stack folder. */
 export const VAGRANT_DIRECTORY = "vagrant";

@@ -1,14 +1,14 @@
 import { createHash } from "node:crypto";
-import { AwsClusterOptions, AwsMachineImage, AwsNetwork, CpuArchitecture } from "./aws-options";
-import { Duration } from "./duration";
-import { IssueCollector } from "./errors";
-import { Balancing, ClientAffinity, HealthCheckProtocol } from "./front-options";
-import { FrontPlan, HealthCheckPlan, isWhole } from "./front-plan";
-import { contains, parseCidr, parseIpv4 } from "./network";
-import { OsFamily } from "./operating-system";
-import { ClusterPlan, ETCD_CLIENT_PORT, ETCD_PEER_PORT } from "./plan";
-import { renderIgnitionCompact } from "./render/ignition";
-import { literalTerraformString } from "./render/terraform-template";
+import { AwsClusterOptions, AwsMachineImage, AwsNetwork, CpuArchitecture } from "./options";
+import { Duration } from "../core/duration";
+import { IssueCollector } from "../core/errors";
+import { Balancing, ClientAffinity, HealthCheckProtocol } from "../front/options";
+import { FrontPlan, HealthCheckPlan, isWhole } from "../front/plan";
+import { contains, parseCidr, parseIpv4 } from "../core/network";
+import { OsFamily } from "../cluster/operating-system";
+import { ClusterPlan, ETCD_CLIENT_PORT, ETCD_PEER_PORT } from "../cluster/plan";
+import { renderIgnitionCompact } from "../render/ignition";
+import { literalTerraformString } from "../render/terraform-template";
 
 /** Publishers of the AMIs `AwsMachineImage.lookup()` finds. */
 export const AMI_OWNERS: Record<OsFamily, string> = {

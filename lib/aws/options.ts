@@ -1,4 +1,4 @@
-import { Duration } from "./duration";
+import { Duration } from "../core/duration";
 
 /** CPU architecture of the nodes' machine image (EC2's names). */
 export enum CpuArchitecture {

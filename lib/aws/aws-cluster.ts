@@ -1,0 +1,147 @@
+import { TerraformProvider, TerraformStack, Token } from "cdktf";
+import { Construct } from "constructs";
+import { Instance } from "@cdktf/provider-aws/lib/instance";
+import { Lb } from "@cdktf/provider-aws/lib/lb";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { networkLoadBalancer } from "./load-balancer";
+import { clusterNetwork } from "./network";
+import { nodeInstances } from "./nodes";
+import { awsParts } from "./parts";
+import { frontSecurityGroup, nodesSecurityGroup } from "./security";
+import { AwsClusterOptions } from "./options";
+import { AwsPlan, planAws } from "./plan";
+import { CoreOsCluster } from "../cluster/cluster";
+import { ClusterConfigError } from "../core/errors";
+import { NlbFront } from "../front/front";
+
+const AWS_PROVIDER_ID = "aws-provider";
+
+/** Props of AwsCluster. */
+export interface AwsClusterProps extends AwsClusterOptions {
+  /** The cluster to run as EC2 instances. Its `networkCidr` is the VPC's range, its `subnetCidrs` the subnets'. */
+  readonly cluster: CoreOsCluster;
+  /**
+   * The front to run as an AWS Network Load Balancer in front of the nodes.
+   * @default - no load balancer
+   */
+  readonly front?: NlbFront;
+  /**
+   * The AWS provider of every resource (e.g. an aliased one).
+   * @default - the stack's default AWS provider, added when missing
+   */
+  readonly provider?: TerraformProvider;
+}
+
+/** A node as it runs on EC2. */
+export interface AwsNode {
+  readonly name: string;
+  /** The node's deterministic private address. */
+  readonly privateAddress: string;
+  /** Public address (a Terraform reference; empty without `publicAddresses`). */
+  readonly publicAddress: string;
+  /** EC2 instance id (a Terraform reference). */
+  readonly instanceId: string;
+  /** Availability zone (a Terraform reference). */
+  readonly availabilityZone: string;
+  readonly etcdMember: boolean;
+  readonly standby: boolean;
+}
+
+/**
+ * Runs a CoreOsCluster on EC2: one instance per node with its Ignition as
+ * user data and its planned private address, spread over the cluster's
+ * subnets (one per availability zone), least-privilege security groups, and
+ * the front (when given) as an AWS Network Load Balancer.
+ */
+export class AwsCluster extends Construct {
+  /** The validated AWS plan. */
+  public readonly plan: AwsPlan;
+  /** The nodes as EC2 instances, in node order. */
+  public readonly nodes: readonly AwsNode[];
+  /** The EC2 instances, in node order (escape hatch). */
+  public readonly instances: readonly Instance[];
+  /** Client URLs of the etcd members. */
+  public readonly etcdEndpoints: readonly string[];
+  /** The VPC id (a reference when created or passed as one). */
+  public readonly vpcId: string;
+  /** The subnet ids, in `subnetCidrs` order. */
+  public readonly subnetIds: readonly string[];
+  /** Security group of the nodes. */
+  public readonly securityGroupId: string;
+  /** Security group of the load balancer, when there is a front. */
+  public readonly frontSecurityGroupId?: string;
+  /** The Network Load Balancer, when there is a front. */
+  public readonly loadBalancer?: Lb;
+  /** Where clients reach the front: the load balancer's DNS name, when there is one. */
+  public readonly loadBalancerDnsName?: string;
+
+  constructor(scope: Construct, id: string, props: AwsClusterProps) {
+    super(scope, id);
+    const { cluster, front, provider, ...options } = props;
+    if (!(cluster instanceof CoreOsCluster)) {
+      throw new Error(`AwsCluster "${this.node.path}": cluster must be a CoreOsCluster`);
+    }
+    const frontPlan = front?.plan(`AwsCluster "${this.node.path}"`);
+    this.plan = planAws(
+      cluster.plan,
+      { ...options, front: frontPlan },
+      (v) => Token.isUnresolved(v),
+      this.node.path,
+    );
+    if (!provider) this.ensureDefaultProvider(props.region);
+    this.etcdEndpoints = cluster.etcdEndpoints;
+    const parts = awsParts(this, this.plan, provider);
+    const network = clusterNetwork(parts);
+    this.vpcId = network.vpcId;
+    this.subnetIds = network.subnetIds;
+    this.securityGroupId = nodesSecurityGroup(parts, network.vpcId);
+    this.instances = nodeInstances(parts, network, this.securityGroupId);
+    this.nodes = this.plan.nodes.map((n, i) => {
+      const node = cluster.nodeNamed(n.name);
+      return {
+        name: n.name,
+        privateAddress: n.address,
+        publicAddress: this.instances[i].publicIp,
+        instanceId: this.instances[i].id,
+        availabilityZone: this.instances[i].availabilityZone,
+        etcdMember: node.etcdMember,
+        standby: node.standby,
+      };
+    });
+    if (this.plan.front) {
+      this.frontSecurityGroupId = frontSecurityGroup(parts, network.vpcId, this.securityGroupId);
+      this.loadBalancer = networkLoadBalancer(
+        parts,
+        this.plan.front,
+        network,
+        this.frontSecurityGroupId,
+        this.instances,
+      );
+      this.loadBalancerDnsName = this.loadBalancer.dnsName;
+    }
+  }
+
+  // One default AWS provider per stack, however many AWS clusters it holds.
+  private ensureDefaultProvider(region: string | undefined): void {
+    const stack = TerraformStack.of(this);
+    const existing = stack.node
+      .findAll()
+      .find(
+        (c): c is TerraformProvider =>
+          c instanceof TerraformProvider && c.terraformResourceType === "aws" && !c.alias,
+      );
+    if (existing) {
+      if (region !== undefined) {
+        throw new ClusterConfigError(`AwsCluster "${this.node.path}"`, [
+          {
+            prop: "region",
+            value: region,
+            allowed: `no region: the stack already has an AWS provider (${existing.node.path}); set the region there`,
+          },
+        ]);
+      }
+      return;
+    }
+    new AwsProvider(stack, AWS_PROVIDER_ID, { region });
+  }
+}
