@@ -24,12 +24,12 @@ export interface AwsClusterProps extends AwsClusterOptions {
    * The front to run as an AWS Network Load Balancer in front of the nodes.
    * @default - no load balancer
    */
-  readonly front?: NlbFront;
+  readonly front?: NlbFront | undefined;
   /**
    * The AWS provider of every resource (e.g. an aliased one).
    * @default - the stack's default AWS provider, added when missing
    */
-  readonly provider?: TerraformProvider;
+  readonly provider?: TerraformProvider | undefined;
 }
 
 /** A node as it runs on EC2. */

@@ -15,7 +15,7 @@ export interface CreatedNetworkOptions {
    * `subnetCidrs` order.
    * @default - the region's first available zones, one per subnet
    */
-  readonly availabilityZones?: readonly string[];
+  readonly availabilityZones?: readonly string[] | undefined;
 }
 
 /** Options of `AwsNetwork.existing()`. */
@@ -66,7 +66,7 @@ export interface MachineImageLookupOptions {
    * CPU architecture; must match the instance type.
    * @default CpuArchitecture.X86_64
    */
-  readonly architecture?: CpuArchitecture;
+  readonly architecture?: CpuArchitecture | undefined;
 }
 
 /**
@@ -101,64 +101,64 @@ export interface AwsClusterOptions {
    * Where the nodes run.
    * @default AwsNetwork.create()
    */
-  readonly network?: AwsNetwork;
+  readonly network?: AwsNetwork | undefined;
   /**
    * The nodes' AMI.
    * @default AwsMachineImage.lookup(): the newest image of the cluster's OS and channel, x86_64
    */
-  readonly image?: AwsMachineImage;
+  readonly image?: AwsMachineImage | undefined;
   /**
    * EC2 instance type of every node. It decides CPUs and memory on AWS; the
    * cluster's `cpus` and `memoryMiB` size the Vagrant machines.
    * @default "t3.small"
    */
-  readonly instanceType?: string;
+  readonly instanceType?: string | undefined;
   /**
    * Size of each node's root volume (gp3, encrypted) in GiB, 8..16384.
    * @default 20
    */
-  readonly rootVolumeGiB?: number;
+  readonly rootVolumeGiB?: number | undefined;
   /**
    * Who may reach the nodes' SSH port (22). Keys come from the cluster's `sshPublicKeys`.
    * @default - nobody
    */
-  readonly sshAllowedCidrs?: readonly string[];
+  readonly sshAllowedCidrs?: readonly string[] | undefined;
   /**
    * Who may reach the front's listeners.
    * @default ["0.0.0.0/0"]: the listeners are the cluster's public face
    */
-  readonly frontAllowedCidrs?: readonly string[];
+  readonly frontAllowedCidrs?: readonly string[] | undefined;
   /**
    * An internet-facing load balancer; false makes it internal to the VPC.
    * @default true
    */
-  readonly internetFacing?: boolean;
+  readonly internetFacing?: boolean | undefined;
   /**
    * Give each node a public IPv4 address (for outbound traffic through an
    * internet gateway; inbound stays closed but for SSH from `sshAllowedCidrs`).
    * @default true with AwsNetwork.create(), false with AwsNetwork.existing() (private subnets with NAT)
    */
-  readonly publicAddresses?: boolean;
+  readonly publicAddresses?: boolean | undefined;
   /**
    * Replace nodes when the AMI changes (a newer lookup result or another
    * fixed id). Off, nodes keep their image and update in place: Flatcar's
    * update engine rolls reboots one node at a time under the etcd lock.
    * @default false
    */
-  readonly replaceOnImageChange?: boolean;
+  readonly replaceOnImageChange?: boolean | undefined;
   /**
    * How long a deregistered (drained) target keeps its open connections.
    * @default Duration.seconds(30)
    */
-  readonly deregistrationDelay?: Duration;
+  readonly deregistrationDelay?: Duration | undefined;
   /**
    * Region of the AWS provider this construct adds when the stack has none.
    * @default - the provider's own: AWS_REGION or the profile's region
    */
-  readonly region?: string;
+  readonly region?: string | undefined;
   /**
    * Tags on every resource, besides `Name` and `coreos-cluster`.
    * @default - none
    */
-  readonly tags?: { readonly [key: string]: string };
+  readonly tags?: { readonly [key: string]: string } | undefined;
 }

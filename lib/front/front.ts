@@ -9,7 +9,7 @@ export interface NlbFrontProps {
    * Name of the front, used in generated configs and resource names.
    * @default - the construct id, lowercased
    */
-  readonly name?: string;
+  readonly name?: string | undefined;
 }
 
 /**
