@@ -37,3 +37,11 @@ export {
   TargetMemberPlan,
   HealthCheckPlan,
 } from "./front/plan";
+export * from "./services/options";
+export * from "./services/failover-service";
+export {
+  FailoverServicePlan,
+  ServiceTimingPlan,
+  ServiceCheckPlan,
+  planFailoverService,
+} from "./services/plan";

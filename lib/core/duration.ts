@@ -10,6 +10,16 @@ export class Duration {
     return new Duration(amount * 1000);
   }
 
+  /** A duration in minutes. */
+  public static minutes(amount: number): Duration {
+    return new Duration(amount * 60_000);
+  }
+
+  /** A duration in hours. */
+  public static hours(amount: number): Duration {
+    return new Duration(amount * 3_600_000);
+  }
+
   private constructor(private readonly ms: number) {}
 
   /** The duration in milliseconds. */

@@ -19,8 +19,8 @@ interface SynthesisSession {
 export interface SynthesizedFilesProps {
   /** Folder relative to the stack's working directory, e.g. `clusters/core`. */
   readonly directory: string;
-  /** Relative file path → contents. */
-  readonly files: Readonly<Record<string, string>>;
+  /** Relative file path → contents, or a function that gives them when the stack is written. */
+  readonly files: Readonly<Record<string, string>> | (() => Readonly<Record<string, string>>);
 }
 
 /** Lists the files written by the last synth, so the next one removes only its own stale files. */
@@ -36,7 +36,7 @@ export const OWNED_FILES_LIST = ".synthesized-files.json";
 export class SynthesizedFiles extends Construct {
   /** The folder, relative to the stack's working directory. */
   public readonly directory: string;
-  private readonly files: Readonly<Record<string, string>>;
+  private readonly files: SynthesizedFilesProps["files"];
 
   constructor(scope: Construct, id: string, props: SynthesizedFilesProps) {
     super(scope, id);
@@ -57,17 +57,18 @@ export class SynthesizedFiles extends Construct {
     const stackDir = path.join(session.outdir, session.manifest.forStack(stack).workingDirectory);
     const root = path.join(stackDir, this.directory);
     const listPath = path.join(root, OWNED_FILES_LIST);
+    const files = typeof this.files === "function" ? this.files() : this.files;
     const previous: string[] = fs.existsSync(listPath)
       ? JSON.parse(fs.readFileSync(listPath, "utf8"))
       : [];
     for (const rel of previous) {
-      if (!(rel in this.files)) fs.rmSync(path.join(root, rel), { force: true });
+      if (!(rel in files)) fs.rmSync(path.join(root, rel), { force: true });
     }
-    for (const [rel, contents] of Object.entries(this.files)) {
+    for (const [rel, contents] of Object.entries(files)) {
       const target = path.join(root, rel);
       fs.mkdirSync(path.dirname(target), { recursive: true });
       fs.writeFileSync(target, contents);
     }
-    fs.writeFileSync(listPath, `${JSON.stringify(Object.keys(this.files).sort(), null, 2)}\n`);
+    fs.writeFileSync(listPath, `${JSON.stringify(Object.keys(files).sort(), null, 2)}\n`);
   }
 }
