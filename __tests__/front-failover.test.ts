@@ -4,11 +4,13 @@ import {
   ClientAffinity,
   CoreOsCluster,
   CoreOsClusterProps,
+  Duration,
   FrontPlan,
   FrontProtocol,
   NlbFront,
   TargetGroupProps,
 } from "../lib";
+import { drainSource, runtimeServers, setServerState } from "../lib/front/runtime";
 import { FrontTestbed, get, httpLoad, LineClient, ServerStat } from "./support/front-harness";
 import { describeWithTool } from "./support/tools";
 
@@ -143,18 +145,63 @@ describeWithTool("haproxy", "haproxy", "the front with real HAProxy", () => {
   });
 
   it("drain: an open request on the drained node finishes, new ones go elsewhere", async () => {
-    const b = await start(plan({ nodeCount: 3 }), 63);
+    // 2 s requests: above the default retryTimeout (1.5 s), which would retry them elsewhere.
+    const slowGroup = { retryTimeout: Duration.seconds(10) };
+    const b = await start(plan({ nodeCount: 3 }, slowGroup), 63);
     const agent = new http.Agent({ keepAlive: false });
     // Three slow requests: round robin puts one on each node.
     const slow = [1, 2, 3].map(() => get(agent, b.frontAddress, 8000, "/?delay=2000"));
-    await sleep(300);
-    await b.reload(plan({ nodeCount: 3 }, {}, ["core-02"]));
+    await b.waitUntil(
+      (s) => s.filter((x) => x.backend === "be_web" && x.sessions === 1).length === 3,
+      10000,
+    );
+    await b.reload(plan({ nodeCount: 3 }, slowGroup, ["core-02"]));
     const fresh: string[] = [];
     for (let i = 0; i < 30; i++) fresh.push(await get(agent, b.frontAddress, 8000));
     expect((await Promise.all(slow)).sort()).toEqual(["core-01", "core-02", "core-03"]);
     expect(fresh).not.toContain("core-02");
     expect(new Set(fresh)).toEqual(new Set(["core-01", "core-03"]));
     expect(server(await b.stats(), "be_web", "core-02").status).toBe("MAINT");
+    agent.destroy();
+  });
+
+  it("runtime drain (the CLI's): survives reloads and adds up with the code's drain; ready undoes only itself", async () => {
+    const b = await start(plan({ nodeCount: 3 }), 66);
+    const web = async (name: string) => {
+      const all = runtimeServers(
+        await b.command("show stat"),
+        await b.command("show servers state"),
+      );
+      return all.find((x) => x.backend === "be_web" && x.server === name) as (typeof all)[number];
+    };
+    expect(await b.command(setServerState("be_web", "core-01", "drain"))).toBe("\n");
+    // A deploy that drains core-02 in the code reloads HAProxy: core-01 stays drained.
+    await b.reload(plan({ nodeCount: 3 }, {}, ["core-02"]));
+    expect([(await web("core-01")).status, drainSource(await web("core-01"))]).toEqual([
+      "DRAIN",
+      "runtime",
+    ]);
+    expect([(await web("core-02")).status, drainSource(await web("core-02"))]).toEqual([
+      "MAINT",
+      "code",
+    ]);
+    const agent = new http.Agent({ keepAlive: false });
+    const answers = new Set<string>();
+    for (let i = 0; i < 20; i++) answers.add(await get(agent, b.frontAddress, 8000));
+    expect(answers).toEqual(new Set(["core-03"]));
+    // The code's drain removed and deployed: core-02 is back, the runtime drain of core-01 stays.
+    await b.reload(plan({ nodeCount: 3 }));
+    await b.waitUntil((s) => server(s, "be_web", "core-02").status === "UP", 10000);
+    expect(drainSource(await web("core-01"))).toBe("runtime");
+    // The CLI's resume: core-01 takes traffic again.
+    await b.command(setServerState("be_web", "core-01", "ready"));
+    expect([(await web("core-01")).status, drainSource(await web("core-01"))]).toEqual([
+      "UP",
+      undefined,
+    ]);
+    const after = new Set<string>();
+    for (let i = 0; i < 20; i++) after.add(await get(agent, b.frontAddress, 8000));
+    expect(after).toEqual(new Set(["core-01", "core-02", "core-03"]));
     agent.destroy();
   });
 

@@ -17,6 +17,8 @@ import {
   TargetGroupProps,
   VagrantCluster,
 } from "../lib";
+import { renderHaproxyCfg } from "../lib/render/haproxy";
+import { renderKeepalivedConf } from "../lib/render/keepalived";
 import { StandIns } from "./support/stand-ins";
 import { describeWithTool } from "./support/tools";
 
@@ -188,9 +190,79 @@ describe("NlbFront model", () => {
       'at least one member of "web" not draining',
     ],
     ["no listeners", (s) => s.front.plan(), "listeners", "at least one listener"],
+    [
+      "retry timeout",
+      group({ retryTimeout: Duration.millis(50) }),
+      "retryTimeout",
+      "a Duration from 100ms to 10 minutes",
+    ],
+    [
+      "retry timeout on TCP",
+      (s) =>
+        s.front.addListener("raw", { port: 9000 }).addTargets("raw", {
+          targets: [s.cluster],
+          port: 9090,
+          retryTimeout: Duration.seconds(1),
+        }),
+      "retryTimeout",
+      "left out on TCP listeners",
+    ],
   );
   it.each(bad)("rejects %s with prop, value and what is allowed", (_l, act, prop, allowed) => {
     expect(issueLine(() => act(setup()), prop)).toContain(allowed);
+  });
+});
+
+describe("the local front's failover timing", () => {
+  function cfg(retryTimeout?: Duration): string {
+    const { cluster, front } = setup();
+    front
+      .addListener("web", { port: 80, protocol: FrontProtocol.HTTP })
+      .addTargets("web", { targets: [cluster], port: 8080, retryTimeout });
+    front.addListener("raw", { port: 9000 }).addTargets("raw", { targets: [cluster], port: 9090 });
+    const plan = front.plan("test");
+    return renderHaproxyCfg(plan, {
+      bindAddress: "192.168.56.10",
+      statsSocket: "/s",
+      monitorPort: 8404,
+    });
+  }
+  const section = (text: string, name: string) =>
+    text.split(`\nbackend ${name}\n`)[1].split("\n\n")[0];
+
+  it("HTTP: idempotent requests wait retryTimeout (1.5 s by default) for an answer, then go to another node", () => {
+    expect(section(cfg(), "be_web")).toContain(
+      "http-request set-timeout server 1500ms if idempotent",
+    );
+    expect(section(cfg(Duration.seconds(30)), "be_web")).toContain(
+      "set-timeout server 30000ms if idempotent",
+    );
+    // Closing sessions of a node marked down would cut the requests the retry saves.
+    expect(section(cfg(), "be_web")).not.toContain("shutdown-sessions");
+  });
+
+  it("TCP: connections of a node marked down are closed at once; runtime states survive reloads", () => {
+    expect(section(cfg(), "be_raw")).toMatch(
+      /default-server .* on-marked-down shutdown-sessions$/m,
+    );
+    expect(cfg()).toContain("server-state-file /var/lib/haproxy/server-state\n");
+    expect(cfg()).toContain("load-server-state-from-file global\n");
+  });
+
+  it("keepalived: VRRPv3 adverts every 0.3 s; a failed HAProxy probe gives the address up at once", () => {
+    const conf = renderKeepalivedConf({
+      routerName: "front-01",
+      interface: "eth1",
+      virtualRouterId: 7,
+      priority: 150,
+      address: "192.168.56.11",
+      peers: ["192.168.56.12"],
+      virtualAddress: "192.168.56.10",
+      prefixLength: 21,
+      monitorPort: 8404,
+    });
+    expect(conf).toMatch(/version 3\n\s+advert_int 0\.3\n/);
+    expect(conf).toMatch(/interval 1\n\s+timeout 3\n\s+fall 1\n/);
   });
 });
 

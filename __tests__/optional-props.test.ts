@@ -49,6 +49,7 @@ const targetProps: AllUndefined<TargetGroupProps> = {
   healthCheck: undefined,
   balancing: undefined,
   affinity: undefined,
+  retryTimeout: undefined,
 };
 const healthCheck: AllUndefined<HealthCheck> = {
   protocol: undefined,

@@ -6,37 +6,17 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { FrontPlan } from "../../lib";
 import { renderHaproxyCfg } from "../../lib/render/haproxy";
+import { LAB_BACKEND } from "./lab-scripts";
 
 /*
  * Runs a generated front for real on this machine: one `haproxy` process with
  * the haproxy.cfg rendered from a front plan, and one Node process per target
  * node. Stand-ins for separate machines, and nothing else: node addresses are
  * mapped to loopback addresses (a.b.c.d → 127.0.<net>.d), the listeners bind to
- * 127.0.<net>.1 and the admin socket lies in a temporary folder.
+ * 127.0.<net>.1 and the admin socket and server state file lie in a temporary folder.
+ * Every wait is for a condition (the admin socket answering, a new worker after
+ * a reload), bounded in time, never a fixed pause.
  */
-
-/** A backend node: answers HTTP with its name, and echoes TCP lines prefixed with its name. */
-const BACKEND = `
-const http = require("http"), net = require("net");
-const [name, addr, httpPort, tcpPort] = process.argv.slice(1);
-const h = http.createServer((req, res) => {
-  const delay = Number(new URL(req.url, "http://x").searchParams.get("delay") || 0);
-  setTimeout(() => { res.setHeader("x-node", name); res.end(name); }, delay);
-});
-h.keepAliveTimeout = 60000;
-const t = net.createServer((s) => {
-  let buf = "";
-  s.on("error", () => {});
-  s.on("data", (c) => {
-    buf += c;
-    for (let i; (i = buf.indexOf("\\n")) >= 0; buf = buf.slice(i + 1)) s.write(name + ":" + buf.slice(0, i) + "\\n");
-  });
-});
-let up = 0;
-const ready = () => { if (++up === 2) process.send("ready"); };
-h.listen(Number(httpPort), addr, ready);
-t.listen(Number(tcpPort), addr, ready);
-`;
 
 export interface BackendNode {
   readonly name: string;
@@ -52,6 +32,8 @@ export interface ServerStat {
   readonly selected: number;
   /** Requests or connections retried after failing on this server (wretr). */
   readonly retries: number;
+  /** Sessions open on it now (scur). */
+  readonly sessions: number;
 }
 
 export interface LoadResult {
@@ -100,12 +82,17 @@ export class FrontTestbed {
     return path.join(this.dir, "admin.sock");
   }
 
+  get stateFile(): string {
+    return path.join(this.dir, "server-state");
+  }
+
   /** The generated haproxy.cfg with addresses mapped to loopback. */
   config(plan: FrontPlan = this.plan): string {
     const text = renderHaproxyCfg(plan, {
       bindAddress: this.frontAddress,
       statsSocket: this.socket,
       monitorPort: this.ports.http + 404,
+      serverStateFile: this.stateFile,
     });
     return text.replace(/\b(\d+\.\d+\.\d+\.\d+):/g, (whole, a: string) =>
       this.addressMap.has(a) ? `${this.addressMap.get(a)}:` : whole,
@@ -119,14 +106,13 @@ export class FrontTestbed {
   private startNode(n: BackendNode): Promise<void> {
     const child = spawn(
       process.execPath,
-      ["-e", BACKEND, n.name, n.address, String(this.ports.http), String(this.ports.tcp)],
-      { stdio: ["ignore", "ignore", "inherit", "ipc"] },
+      ["-e", LAB_BACKEND, n.name, n.address, String(this.ports.http), String(this.ports.tcp)],
+      { stdio: ["ignore", "pipe", "inherit"] },
     );
     n.process = child;
     return new Promise((resolve, reject) => {
-      child.once("message", () => {
-        child.disconnect(); // the IPC channel would keep the test process alive
-        resolve();
+      child.stdout?.on("data", (c: Buffer) => {
+        if (c.toString().includes("ready")) resolve();
       });
       child.once("exit", (code) => reject(new Error(`backend ${n.name} exited with ${code}`)));
     });
@@ -162,26 +148,63 @@ export class FrontTestbed {
     await this.waitUntil((s) => s.every((x) => x.status !== "INI"), 10000);
   }
 
-  /** Writes a new config and reloads HAProxy the way the front's `systemctl reload` does (SIGUSR2). */
+  /**
+   * Writes a new config and reloads HAProxy the way the front's `systemctl reload` does:
+   * the servers' runtime states go to the state file, then SIGUSR2. Resolves once a new
+   * worker answers on the admin socket with every server out of its initial state.
+   */
   async reload(plan: FrontPlan): Promise<void> {
+    const before = await this.workerPid();
+    fs.writeFileSync(this.stateFile, await adminCommand(this.socket, "show servers state"));
     fs.writeFileSync(path.join(this.dir, "haproxy.cfg"), this.config(plan));
-    const before = this.haproxyLog.length;
     this.haproxy?.kill("SIGUSR2");
-    const deadline = Date.now() + 10000;
-    while (!/Loading success|reexec/i.test(this.haproxyLog.slice(before))) {
-      if (Date.now() > deadline) throw new Error(`haproxy did not reload:\n${this.haproxyLog}`);
-      await sleep(50);
+    const deadline = Date.now() + 15000;
+    for (;;) {
+      const pid = await this.workerPid();
+      if (pid !== undefined && pid !== before) {
+        const stats = await this.stats().catch(() => []);
+        if (stats.length > 0 && stats.every((x) => x.status !== "INI")) return;
+      }
+      if (Date.now() > deadline || this.haproxy?.exitCode !== null) {
+        throw new Error(`haproxy did not reload (worker ${before} → ${pid}):\n${this.haproxyLog}`);
+      }
+      await sleep(20);
     }
-    await sleep(300);
+  }
+
+  /** The worker's pid from `show info`; undefined while no worker answers. */
+  private async workerPid(): Promise<string | undefined> {
+    try {
+      return /^Pid: (\d+)/m.exec(await adminCommand(this.socket, "show info"))?.[1];
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Sends one command to the admin socket (HAProxy's runtime API). */
+  command(command: string): Promise<string> {
+    return adminCommand(this.socket, command);
   }
 
   get log(): string {
     return this.haproxyLog;
   }
 
-  /** `show stat` over the admin socket. */
+  /** `show stat` over the admin socket; waits (bounded) while the socket is not there yet. */
   async stats(): Promise<ServerStat[]> {
-    const csv = await adminCommand(this.socket, "show stat");
+    const deadline = Date.now() + 10000;
+    let csv = "";
+    for (;;) {
+      try {
+        csv = await adminCommand(this.socket, "show stat");
+        if (csv.startsWith("# ")) break;
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if ((code !== "ENOENT" && code !== "ECONNREFUSED") || Date.now() > deadline) throw e;
+      }
+      if (Date.now() > deadline) throw new Error(`no answer to show stat: ${csv}`);
+      await sleep(20);
+    }
     const lines = csv.split("\n").filter(Boolean);
     const header = lines[0].replace(/^# /, "").split(",");
     const col = (name: string) => header.indexOf(name);
@@ -195,6 +218,7 @@ export class FrontTestbed {
         status: f[col("status")].split(" ")[0],
         selected: Number(f[col("lbtot")] || 0),
         retries: Number(f[col("wretr")] || 0),
+        sessions: Number(f[col("scur")] || 0),
       }));
   }
 

@@ -96,4 +96,14 @@ export interface TargetGroupProps {
   readonly balancing?: Balancing | undefined;
   /** @default ClientAffinity.NONE */
   readonly affinity?: ClientAffinity | undefined;
+  /**
+   * HTTP listeners: how long an idempotent request (GET, HEAD, PUT, DELETE,
+   * OPTIONS, TRACE) waits for a node to begin its answer before the front
+   * retries it on another node (3 retries, then 504). A node that dies costs
+   * the requests in flight on it at most this much latency. Raise it when such
+   * requests may take longer to answer. Other requests are never retried and
+   * wait up to 60 s. The local HAProxy front only: an AWS NLB works at layer 4.
+   * @default Duration.millis(1500)
+   */
+  readonly retryTimeout?: Duration | undefined;
 }

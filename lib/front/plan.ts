@@ -43,6 +43,8 @@ export interface TargetGroupPlan {
   readonly members: readonly TargetMemberPlan[];
   /** How many members are active (not standby): below this many healthy, standby members join. */
   readonly activeCount: number;
+  /** HTTP only: per-try wait for an idempotent request's answer; `undefined`: the target's default. */
+  readonly retryTimeout?: Duration;
 }
 
 /** A validated listener and its targets. */
@@ -150,6 +152,19 @@ export function planTargetGroup(
   }
 
   const healthCheck = planHealthCheck(props?.healthCheck ?? {}, listenerProtocol, port, issues);
+  const retryTimeout = props?.retryTimeout;
+  if (retryTimeout !== undefined) {
+    const ms = isDuration(retryTimeout) ? retryTimeout.toMilliseconds() : NaN;
+    if (listenerProtocol !== FrontProtocol.HTTP) {
+      issues.add(
+        "retryTimeout",
+        String(retryTimeout),
+        "left out on TCP listeners (HTTP requests only)",
+      );
+    } else if (!(Number.isInteger(ms) && ms >= 100 && ms <= 600_000)) {
+      issues.add("retryTimeout", retryTimeout, "a Duration from 100ms to 10 minutes");
+    }
+  }
   issues.throwIfAny(`target group "${id}" of ${where}`);
 
   const ordered = [...members.filter((m) => !m.standby), ...members.filter((m) => m.standby)];
@@ -161,6 +176,7 @@ export function planTargetGroup(
     affinity,
     members: ordered.map((m) => ({ ...m, draining: false })),
     activeCount: ordered.filter((m) => !m.standby).length,
+    ...(retryTimeout !== undefined ? { retryTimeout } : {}),
   };
 }
 

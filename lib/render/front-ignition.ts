@@ -1,4 +1,5 @@
 import { ClusterPlan } from "../cluster/plan";
+import { FRONT_SERVER_STATE_FILE } from "./haproxy";
 import {
   file,
   IGNITION_VERSION,
@@ -34,9 +35,11 @@ Wants=network-online.target docker.service
 After=network-online.target docker.service
 
 [Service]
-ExecStartPre=/usr/bin/mkdir -p /run/haproxy
+ExecStartPre=/usr/bin/mkdir -p /run/haproxy /var/lib/haproxy
 ExecStartPre=-/usr/bin/docker rm --force haproxy
-ExecStart=/usr/bin/docker run --name haproxy --rm --net host --user root --cap-drop ALL --cap-add NET_BIND_SERVICE --volume /etc/haproxy:/usr/local/etc/haproxy:ro --volume /run/haproxy:/run/haproxy ${HAPROXY_IMAGE} -f /usr/local/etc/haproxy/haproxy.cfg
+ExecStart=/usr/bin/docker run --name haproxy --rm --net host --user root --cap-drop ALL --cap-add NET_BIND_SERVICE --volume /etc/haproxy:/usr/local/etc/haproxy:ro --volume /run/haproxy:/run/haproxy --volume /var/lib/haproxy:/var/lib/haproxy:ro ${HAPROXY_IMAGE} -f /usr/local/etc/haproxy/haproxy.cfg
+# Servers' runtime states (a node drained at runtime) go to the state file the new process reads.
+ExecReload=-/bin/sh -c 'echo "show servers state" | socat stdio unix-connect:${FRONT_STATS_SOCKET} > ${FRONT_SERVER_STATE_FILE}.new && mv ${FRONT_SERVER_STATE_FILE}.new ${FRONT_SERVER_STATE_FILE}'
 ExecReload=/usr/bin/docker kill --signal USR2 haproxy
 ExecStop=/usr/bin/docker stop haproxy
 Restart=always

@@ -9,7 +9,18 @@ export interface HaproxyRenderOptions {
   readonly statsSocket: string;
   /** Loopback port of the liveness URL `/healthz` that keepalived probes. */
   readonly monitorPort: number;
+  /**
+   * Where servers' runtime states (a runtime drain) are saved before a reload and read after it.
+   * @default FRONT_SERVER_STATE_FILE
+   */
+  readonly serverStateFile?: string;
 }
+
+/** Where the front machines keep HAProxy's server states across reloads and restarts. */
+export const FRONT_SERVER_STATE_FILE = "/var/lib/haproxy/server-state";
+
+/** Per-try wait for an idempotent HTTP request's answer on the local front. */
+export const HAPROXY_DEFAULT_RETRY_TIMEOUT_MS = 1500;
 
 /** Default probe interval of the local front: detection within about 2 × 500 ms. */
 export const HAPROXY_DEFAULT_INTERVAL_MS = 500;
@@ -31,10 +42,13 @@ export function renderHaproxyCfg(plan: FrontPlan, options: HaproxyRenderOptions)
     `  stats socket ${options.statsSocket} mode 600 level admin expose-fd listeners`,
     "  # After a reload the old process finishes open connections (drains), for at most this long.",
     "  hard-stop-after 10m",
+    "  # Runtime changes (a node drained with the CLI) are saved here before a reload and kept.",
+    `  server-state-file ${options.serverStateFile ?? FRONT_SERVER_STATE_FILE}`,
     "",
     "defaults",
     "  log global",
     "  option dontlognull",
+    "  load-server-state-from-file global",
     "  timeout connect 1s",
     "  timeout client 60s",
     "  timeout server 60s",
@@ -98,18 +112,25 @@ function renderBackend(l: ListenerPlan, name: string, withStandby: boolean): str
     lines.push(`  option httpchk GET ${hc.path}`, "  http-check expect status 200-399");
   }
   lines.push(`  timeout check ${timeout}ms`);
+  let onDown = "";
   if (l.protocol === FrontProtocol.HTTP) {
+    const retryAfter = tg.retryTimeout?.toMilliseconds() ?? HAPROXY_DEFAULT_RETRY_TIMEOUT_MS;
     lines.push(
-      "  # A request that reached a node which then failed is retried on another node, if idempotent.",
+      "  # A request that reached a node which then failed is retried on another node, if idempotent:",
+      `  # a node that dies silently holds an idempotent request ${retryAfter} ms at most.`,
       "  retry-on conn-failure empty-response response-timeout",
       `  acl idempotent method ${IDEMPOTENT}`,
       "  http-request disable-l7-retry if !idempotent",
+      `  http-request set-timeout server ${retryAfter}ms if idempotent`,
     );
+  } else {
+    // A connection on a node marked down is closed at once, not left to the 60 s timeouts.
+    onDown = " on-marked-down shutdown-sessions";
   }
   // After a first failed probe, probe twice as often: detection ≈ interval + interval/2 × (fall - 1).
   const fastinter = Math.max(100, Math.round(interval / 2));
   lines.push(
-    `  default-server inter ${interval}ms fastinter ${fastinter}ms downinter ${interval}ms rise ${hc.healthyThreshold} fall ${hc.unhealthyThreshold}`,
+    `  default-server inter ${interval}ms fastinter ${fastinter}ms downinter ${interval}ms rise ${hc.healthyThreshold} fall ${hc.unhealthyThreshold}${onDown}`,
   );
   const members = withStandby ? tg.members : tg.members.filter((m) => !m.standby);
   for (const m of members) lines.push(serverLine(tg, m, withStandby));
