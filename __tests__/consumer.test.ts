@@ -257,6 +257,20 @@ new CoreOsCluster(new TerraformStack(new App(), "s"), "core", { nodeCount: "3" }
       expect(second.output).toMatch(/Snapshots:\s+1 passed, 1 total/);
     });
 
+    it("npx coreos-cluster-cdktf runs the operations CLI shipped with the package", () => {
+      const help = ok(run("npx", ["coreos-cluster-cdktf", "--help"], project, 60_000));
+      expect(help.stdout).toMatch(/^Usage: coreos-cluster-cdktf <command>/);
+      expect(help.stdout).toContain("migrate <service> <node>");
+      const none = run(
+        "npx",
+        ["coreos-cluster-cdktf", "status", "--outdir", work],
+        project,
+        60_000,
+      );
+      expect(none.status).toBe(1);
+      expect(none.output).toContain(`no synthesized cluster in ${work}`);
+    });
+
     it("plain JavaScript require works; the root entry point loads no @cdktf/provider-aws", () => {
       expect(ok(run("node", ["require-check.js"], project, 60_000)).stdout).toContain(
         "require: ok",

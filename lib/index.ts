@@ -45,3 +45,20 @@ export {
   ServiceCheckPlan,
   planFailoverService,
 } from "./services/plan";
+export {
+  ClusterOperations,
+  ClusterStatus,
+  ClusterEvent,
+  FrontStatus,
+  NodeStatus,
+  OperationReport,
+  OperationsOptions,
+  ServiceStatus,
+} from "./ops/operations";
+export {
+  ExecResult,
+  MachineTransport,
+  NamespaceTransport,
+  VagrantTransport,
+} from "./ops/transport";
+export { ClusterDescription, ServiceSummary, findCluster } from "./ops/cluster-files";
