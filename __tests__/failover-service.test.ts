@@ -87,7 +87,7 @@ describe("FailoverService: model", () => {
     expect(db.plan.maxFailovers).toBe(2); // possible owners - 1
     expect(db.plan.failoverPeriodMs).toBe(6 * 3600 * 1000);
     expect(db.plan.restartAttempts).toBe(1);
-    expect(db.timing).toMatchObject({ leaseTtlMs: 8000, stopTimeoutMs: 2000, fenceAfterMs: 3000 });
+    expect(db.timing).toMatchObject({ leaseTtlMs: 10000, stopTimeoutMs: 2000, fenceAfterMs: 5000 });
     expect(db.plan.keyPrefix).toBe("/coreos-cluster/core");
   });
 
@@ -270,7 +270,7 @@ describe("FailoverService: what every node gets", () => {
     expect(v).toEqual({
       SERVICE: "db",
       CANDIDATES: "core-01 core-02 core-03",
-      LEASE_TTL: "8",
+      LEASE_TTL: "10",
       FENCE_AFTER_MS: String(db.timing.fenceAfterMs),
       STOP_TIMEOUT_MS: String(db.timing.stopTimeoutMs),
       // The command reaches the agent verbatim: nothing in it is expanded by the config.

@@ -59,7 +59,7 @@ SESSION=
 LAST_OK=0
 OWNING=0
 ABSENT=0
-HOLD=0
+HOLD_UNTIL=0
 FAILS=0
 RESTARTS=
 STARTED_AT=0
@@ -155,7 +155,7 @@ fence() {
   quiet=$(($(now_ms) - LAST_OK))
   stop_units
   OWNING=0
-  HOLD=$RANK_TICKS
+  HOLD_UNTIL=$(($(now_ms) + RANK_TICKS * RENEW_MS))
   event "fenced no etcd renewal for \${quiet}ms ($1): stopped $UNITS before the lease could pass on"
   [ -n "$SESSION" ] && ectl lease revoke "$SESSION" >/dev/null 2>&1
   SESSION=
@@ -165,7 +165,7 @@ fence() {
 release() {
   stop_units
   OWNING=0
-  HOLD=$RANK_TICKS
+  HOLD_UNTIL=$(($(now_ms) + RANK_TICKS * RENEW_MS))
   printf 'value("%s") = "%s"\\n\\ndel %s\\nput %s "%s %s"\\n\\n\\n' "$OWNER" "$NODE" "$OWNER" "$SVC/released" "$NODE" "$1" |
     ectl txn >/dev/null 2>&1
   event "stopped $1\${2:+ $2}"
@@ -355,11 +355,14 @@ follower_tick() {
     printf 'value("%s") = "%s"\\n\\ndel %s\\n\\n\\n' "$OWNER" "$NODE" "$OWNER" | ectl txn >/dev/null 2>&1
     return
   fi
-  if [ -n "$owner" ]; then ABSENT=0; return; fi
+  # ABSENT counts the ticks the service could have started but has no owner.
+  if [ -n "$owner" ] || [ "$(val "$SVC/admin")" = offline ] || has "$SVC/failed"; then
+    ABSENT=0
+    return
+  fi
   ABSENT=$((ABSENT + 1))
-  [ "$HOLD" -gt 0 ] && { HOLD=$((HOLD - 1)); return; }
-  [ "$(val "$SVC/admin")" = offline ] && return
-  has "$SVC/failed" && return
+  # A node that just gave the service up leaves it to the others for a moment.
+  [ "$(now_ms)" -lt "$HOLD_UNTIL" ] && return
   eligible "$NODE" || return
   target=$(val "$SVC/target")
   if [ "$target" = "$NODE" ]; then

@@ -177,7 +177,7 @@ export interface FailoverServiceProps {
   /**
    * TTL of the owner's etcd lease. A node that dies or loses the etcd majority
    * loses the service after at most this long; it stops its own copy before.
-   * @default Duration.seconds(8)
+   * @default Duration.seconds(10)
    */
   readonly leaseTtl?: Duration | undefined;
   /**

@@ -106,7 +106,7 @@ function durationMs(
 ): number {
   const d = value ?? fallback;
   if (!(d instanceof Duration)) {
-    issues.add(prop, value, `a Duration from ${min} to ${max}, e.g. Duration.seconds(8)`);
+    issues.add(prop, value, `a Duration from ${min} to ${max}, e.g. Duration.seconds(10)`);
     return fallback.toMilliseconds();
   }
   const ms = d.toMilliseconds();
@@ -379,7 +379,7 @@ export function planFailoverService(
     issues,
     "leaseTtl",
     props?.leaseTtl,
-    Duration.seconds(8),
+    Duration.seconds(10),
     Duration.seconds(3),
     Duration.seconds(120),
   );
