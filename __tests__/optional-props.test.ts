@@ -3,6 +3,8 @@ import {
   CoreOsCluster,
   CoreOsClusterProps,
   EtcdProps,
+  FailoverService,
+  FailoverServiceProps,
   FrontTargets,
   HealthCheck,
   ListenerProps,
@@ -118,4 +120,32 @@ test("a health check of undefined values is the default health check", () => {
     return front.plan();
   };
   expect(plan(healthCheck)).toEqual(plan({}));
+});
+
+test("a failover service of undefined optional props is the default service", () => {
+  const serviceProps: AllUndefined<Omit<FailoverServiceProps, "cluster" | "units">> = {
+    name: undefined,
+    nodes: undefined,
+    preferredNodes: undefined,
+    failback: undefined,
+    maxFailovers: undefined,
+    failoverPeriod: undefined,
+    healthCheck: undefined,
+    restartAttempts: undefined,
+    restartPeriod: undefined,
+    leaseTtl: undefined,
+    stopTimeout: undefined,
+    listener: undefined,
+  };
+  const plan = (explicitUndefined: boolean) => {
+    const stack = new TerraformStack(Testing.app(), "s");
+    const cluster = new CoreOsCluster(stack, "core", {});
+    const units = [{ name: "db.service", contents: "[Service]\nExecStart=/bin/true\n" }];
+    const props = explicitUndefined ? serviceProps : {};
+    return {
+      service: new FailoverService(stack, "db", { ...props, cluster, units }).plan,
+      cluster: cluster.plan,
+    };
+  };
+  expect(plan(true)).toEqual(plan(false));
 });

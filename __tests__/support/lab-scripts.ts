@@ -50,6 +50,8 @@ process.on("SIGTERM", () => { s.close(); process.exit(0); });
  *   http HOST PORT CONCURRENCY DURATION_MS PATH TIMEOUT_MS   keep-alive GETs
  *   tcp-short HOST PORT DURATION_MS TIMEOUT_MS              one connection after another
  *   tcp-long HOST PORT COUNT DURATION_MS                     long-lived connections, a ping every 50 ms
+ *   probe HOST PORT EVERY_MS DURATION_MS TIMEOUT_MS           a GET on a new connection every EVERY_MS,
+ *                                                             not waiting for the previous one (open loop)
  * Each request: [start ms, end ms, ok 1/0, node or error, socket reused 1/0].
  */
 export const LAB_LOADGEN = `
@@ -94,6 +96,21 @@ if (mode === "http") {
   });
   const worker = async () => { while (Date.now() < end) await one(); };
   Promise.all(Array.from({ length: concurrency }, worker)).then(() => done({}));
+} else if (mode === "probe") {
+  const [every, duration, timeoutMs] = [Number(rest[0]), Number(rest[1]), Number(rest[2])];
+  const end = Date.now() + duration;
+  const pending = [];
+  const fire = () => pending.push(new Promise((resolve) => {
+    const t0 = Date.now();
+    const req = http.get({ host, port, path: "/", agent: false, timeout: timeoutMs }, (res) => {
+      let body = "";
+      res.on("data", (c) => (body += c));
+      res.on("end", () => { out.push([t0, Date.now(), res.statusCode === 200 ? 1 : 0, res.statusCode === 200 ? body : "HTTP " + res.statusCode, 0]); resolve(); });
+    });
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.on("error", (e) => { out.push([t0, Date.now(), 0, e.code || e.message, 0]); resolve(); });
+  }));
+  const timer = setInterval(() => { if (Date.now() < end) fire(); else { clearInterval(timer); Promise.all(pending).then(() => done({})); } }, every);
 } else if (mode === "tcp-short") {
   const [duration, timeoutMs] = [Number(rest[0]), Number(rest[1])];
   const end = Date.now() + duration;

@@ -1,4 +1,5 @@
-import { ClusterStatus } from "../ops/operations";
+import { drainSource } from "../front/runtime";
+import { ClusterStatus, FrontStatus } from "../ops/operations";
 
 /** Left-aligned columns, two spaces apart. */
 export function table(rows: readonly (readonly string[])[]): string[] {
@@ -9,6 +10,16 @@ export function table(rows: readonly (readonly string[])[]): string[] {
       .join("  ")
       .trimEnd(),
   );
+}
+
+/** Nodes this front machine does not send new traffic to, and why: so fronts that disagree show. */
+function drainedHere(f: FrontStatus): string {
+  const found = new Map<string, string>();
+  for (const srv of f.servers) {
+    const source = drainSource(srv);
+    if (source) found.set(srv.server, source);
+  }
+  return [...found].map(([n, src]) => `${n} (${src})`).join(", ") || "-";
 }
 
 const time = (ms: number): string => new Date(ms).toISOString().replace("T", " ").slice(0, 19);
@@ -36,11 +47,12 @@ export function formatStatus(s: ClusterStatus): string {
     "",
     "FRONT",
     ...table([
-      ["machine", "address", "HAProxy"],
+      ["machine", "address", "HAProxy", "drained here"],
       ...s.fronts.map((f) => [
         f.name,
         f.holdsAddress ? "holds it" : "-",
         f.reachable ? `${f.servers.length} servers` : `unreachable: ${f.error ?? ""}`.slice(0, 80),
+        drainedHere(f),
       ]),
     ]),
   );
