@@ -17,11 +17,11 @@ import {
   ServiceHealthCheck,
   VagrantCluster,
 } from "../lib";
-import { fromDataUrl } from "../lib/render/ignition";
+import { fileText } from "../lib/render/ignition";
 import { FAILOVER_AGENT_PATH, failoverConfPath } from "../lib/render/failover-units";
 import { MIN_FENCE_AFTER_MS, planTiming } from "../lib/services/plan";
 import { tempOutdir } from "./support/synth";
-import { describeWithTool } from "./support/tools";
+import { describeWithRequirement, describeWithTool } from "./support/tools";
 
 /*
  * The failover service model: defaults, bad input, the timing that keeps two
@@ -50,7 +50,9 @@ function stackWith(
 }
 
 type Ignition = {
-  storage: { files: { path: string; mode: number; contents: { source: string } }[] };
+  storage: {
+    files: { path: string; mode: number; contents: { source: string; compression?: string } }[];
+  };
   systemd: {
     units: {
       name: string;
@@ -64,7 +66,7 @@ type Ignition = {
 const fileOf = (ign: Ignition, p: string) => {
   const f = ign.storage.files.find((x) => x.path === p);
   if (!f) throw new Error(`no ${p}`);
-  return { mode: f.mode, text: fromDataUrl(f.contents.source) };
+  return { mode: f.mode, text: fileText(f) };
 };
 
 /** Reads the agent's shell config back the way the agent does: sourced by sh. */
@@ -336,6 +338,87 @@ describe("FailoverService: what every node gets", () => {
       }
     });
   });
+
+  const ENGINE = "/usr/lib/dracut/modules.d/30ignition/ignition";
+  describeWithRequirement(
+    fs.existsSync(ENGINE) && process.getuid?.() === 0,
+    "the Ignition engine",
+    `${ENGINE} not found or not root: apt-get install ignition (its dracut module holds the engine); it writes a scratch root as root`,
+    "the Ignition engine",
+    () => {
+      it("applies a node's config to a scratch root: the gzipped agent arrives byte for byte; the agent is enabled, the service not", () => {
+        const { dir, ign } = synth();
+        const work = tempOutdir();
+        const root = path.join(work, "root");
+        fs.mkdirSync(path.join(root, "etc", "selinux"), { recursive: true });
+        for (const f of ["passwd", "group", "shadow", "gshadow"])
+          fs.writeFileSync(path.join(root, "etc", f), "");
+        fs.writeFileSync(
+          path.join(root, "etc", "selinux", "config"),
+          "SELINUX=disabled\nSELINUXTYPE=targeted\n",
+        );
+        // Stand-in: SELinux labelling, the engine's last step, is no business of this test.
+        const bin = path.join(work, "bin");
+        fs.mkdirSync(bin);
+        fs.writeFileSync(path.join(bin, "setfiles"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+        const config = path.join(dir, "ignition", "core-02.ign");
+        for (const stage of ["fetch-offline", "files"]) {
+          const r = spawnSync(
+            ENGINE,
+            [
+              "-platform",
+              "file",
+              "-stage",
+              stage,
+              "-root",
+              root,
+              "-log-to-stdout",
+              "-config-cache",
+              path.join(work, "cache.json"),
+              "-state-file",
+              path.join(work, "state"),
+              "-neednet",
+              path.join(work, "neednet"),
+            ],
+            {
+              env: {
+                ...process.env,
+                PATH: `${bin}:${process.env.PATH}`,
+                IGNITION_CONFIG_FILE: config,
+              },
+              encoding: "utf8",
+              timeout: 60000,
+            },
+          );
+          expect({
+            stage,
+            status: r.status,
+            tail: r.status === 0 ? "" : r.stdout.slice(-2000),
+          }).toEqual({ stage, status: 0, tail: "" });
+        }
+        const agent = path.join(root, FAILOVER_AGENT_PATH);
+        expect(fs.readFileSync(agent, "utf8")).toBe(
+          fileOf(ign("core-02"), FAILOVER_AGENT_PATH).text,
+        );
+        expect(fs.statSync(agent).mode & 0o777).toBe(0o755);
+        expect(fs.readFileSync(path.join(root, failoverConfPath("db")), "utf8")).toContain(
+          "SERVICE='db'",
+        );
+        const preset = fs.readFileSync(
+          path.join(root, "etc/systemd/system-preset/20-ignition.preset"),
+          "utf8",
+        );
+        expect(preset).toContain("enable failover-db.service\n");
+        expect(preset).toContain("disable db.service\n");
+        expect(
+          fs.readFileSync(
+            path.join(root, "etc/systemd/system/db.service.d/50-failover.conf"),
+            "utf8",
+          ),
+        ).toContain("BindsTo=failover-db.service");
+      });
+    },
+  );
 
   describeWithTool("shellcheck", "shellcheck", "shellcheck on the agent", () => {
     it("finds nothing in the agent and its etcdctl installer, as POSIX sh; dash and bash parse them", () => {

@@ -4,7 +4,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseEnvironmentDropin } from "../../lib";
-import { ETCD_DROPIN } from "../../lib/render/ignition";
+import { ETCD_DROPIN, fileText } from "../../lib/render/ignition";
 import { LAB_BACKEND, LAB_LOADGEN, LAB_SERVICE, SYSTEMCTL_STANDIN } from "./lab-scripts";
 import { canCreateNamespaces, ExecResult, LabProcess, NetnsLab } from "./netns";
 import { describeWithRequirement } from "./tools";
@@ -33,7 +33,9 @@ export interface LabOptions {
 }
 
 interface IgnitionJson {
-  storage: { files: { path: string; mode: number; contents: { source: string } }[] };
+  storage: {
+    files: { path: string; mode: number; contents: { source: string; compression?: string } }[];
+  };
   systemd: {
     units: { name: string; contents?: string; dropins?: { name: string; contents: string }[] }[];
   };
@@ -54,7 +56,6 @@ export interface LabFront {
   readonly keepalivedConf: string;
 }
 
-const decode = (source: string): string => decodeURIComponent(source.slice("data:,".length));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `check` every `everyMs` until it gives a value; throws with `what` after `timeoutMs`. */
@@ -477,7 +478,7 @@ esac
         continue;
       const target = path.join(root, f.path);
       fs.mkdirSync(path.dirname(target), { recursive: true });
-      fs.writeFileSync(target, decode(f.contents.source), { mode: f.mode });
+      fs.writeFileSync(target, fileText(f), { mode: f.mode });
     }
     for (const u of n.ignition.systemd.units) {
       if (u.contents) fs.writeFileSync(path.join(units, u.name), u.contents);

@@ -1,3 +1,4 @@
+import { gunzipSync, gzipSync } from "node:zlib";
 import { ClusterPlan, NodePlan } from "../cluster/plan";
 import { OsFamily } from "../cluster/operating-system";
 import { RebootStrategy } from "../cluster/reboot-strategy";
@@ -23,7 +24,7 @@ export interface IgnitionFile {
   readonly path: string;
   readonly mode: number;
   readonly overwrite: boolean;
-  readonly contents: { readonly source: string };
+  readonly contents: { readonly source: string; readonly compression?: "gzip" };
 }
 
 export interface IgnitionUnit {
@@ -44,8 +45,29 @@ export function fromDataUrl(source: string): string {
   return decodeURIComponent(source.slice("data:,".length));
 }
 
+/**
+ * Files larger than this go gzipped (Ignition ≥ 3.1 inflates them): a failover agent would
+ * otherwise not fit into EC2's 16 KiB of user data. Node's gzip header is fixed (no time stamp).
+ */
+export const GZIP_ABOVE_BYTES = 8192;
+
 export function file(path: string, contents: string, mode = 0o644): IgnitionFile {
+  if (Buffer.byteLength(contents, "utf8") > GZIP_ABOVE_BYTES) {
+    const source = `data:;base64,${gzipSync(contents, { level: 9 }).toString("base64")}`;
+    return { path, mode, overwrite: true, contents: { compression: "gzip", source } };
+  }
   return { path, mode, overwrite: true, contents: { source: dataUrl(contents) } };
+}
+
+/** The text of a file written by `file`, plain or gzipped. */
+export function fileText(f: {
+  readonly contents: { readonly source: string; readonly compression?: string };
+}): string {
+  if (f.contents.compression === "gzip") {
+    const b64 = f.contents.source.replace(/^data:;base64,/, "");
+    return gunzipSync(Buffer.from(b64, "base64")).toString("utf8");
+  }
+  return fromDataUrl(f.contents.source);
 }
 
 // Fedora CoreOS ships no etcd unit: run the same image with podman and hand
