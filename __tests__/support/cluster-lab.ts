@@ -1,10 +1,11 @@
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseEnvironmentDropin } from "../../lib";
 import { ETCD_DROPIN, fileText } from "../../lib/render/ignition";
+import { run } from "../../lib/ops/transport";
 import { LAB_BACKEND, LAB_LOADGEN, LAB_SERVICE, SYSTEMCTL_STANDIN } from "./lab-scripts";
 import { canCreateNamespaces, ExecResult, LabProcess, NetnsLab } from "./netns";
 import { describeWithRequirement } from "./tools";
@@ -439,17 +440,10 @@ esac
           ? `${this.vagrantStandIn()}:${process.env.PATH}`
           : process.env.PATH,
     };
-    return new Promise((resolve) => {
-      const child = spawn(process.execPath, argv, { env, cwd: path.join(__dirname, "..", "..") });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (c) => (stdout += c));
-      child.stderr.on("data", (c) => (stderr += c));
-      const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 120_000);
-      child.on("close", (status) => {
-        clearTimeout(timer);
-        resolve({ status, stdout, stderr });
-      });
+    return run(process.execPath, argv, {
+      env,
+      cwd: path.join(__dirname, "..", ".."),
+      timeoutMs: options.timeoutMs ?? 120_000,
     });
   }
 
