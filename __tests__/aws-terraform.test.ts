@@ -89,6 +89,8 @@ describeWithRequirement(
         networkCidr: "10.0.0.0/16",
         subnetCidrs: ["10.0.1.0/24", "10.0.2.0/24"],
         firstHostNumber: 10,
+        // systemd's own ${...} must reach the node as it is, not as a Terraform interpolation.
+        units: [{ name: "env.service", contents: "[Service]\nExecStart=/bin/echo ${HOME}\n" }],
       });
       const front = new NlbFront(stack, "front");
       front

@@ -127,10 +127,13 @@ describe("AwsCluster nodes", () => {
   });
 
   it("escapes ${ and %{ of unit files so Terraform leaves them to systemd", () => {
-    const fcos = build({ cluster: { ...CLUSTER, os: OperatingSystem.fedoraCoreOs() } });
+    const unit = { name: "env.service", contents: "[Service]\nExecStart=/bin/echo ${HOME}\n" };
+    const fcos = build({
+      cluster: { ...CLUSTER, os: OperatingSystem.fedoraCoreOs(), units: [unit] },
+    });
     const userData = resources(fcos.config, "aws_instance")["core_core-01"].user_data as string;
-    expect(fcos.cluster.nodes[0].ignition).toContain("${ETCD_IMAGE}");
-    expect(userData).toContain("$${ETCD_IMAGE}");
+    expect(fcos.cluster.nodes[0].ignition).toContain("${HOME}");
+    expect(userData).toContain("$${HOME}");
     expect(userData).not.toMatch(/(^|[^$])\$\{/);
   });
 

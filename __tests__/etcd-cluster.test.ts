@@ -1,12 +1,18 @@
-import { EtcdTestCluster, memberSettingsFromIgnition } from "./support/etcd-harness";
+import {
+  EtcdTestCluster,
+  loopbackNetwork,
+  memberSettingsFromIgnition,
+} from "./support/etcd-harness";
 import { synthCluster } from "./support/synth";
 import { describeWithTool } from "./support/tools";
 
 /*
- * Proves the synthesized etcd settings bootstrap a real cluster: the ETCD_*
- * drop-ins are read back from the Ignition files `cdktf synth` wrote and
- * handed to real etcd processes as their only configuration. Stand-ins:
- * node addresses → loopback addresses, data dir → a temporary folder.
+ * Proves the synthesized etcd settings bootstrap a real cluster: each
+ * member's /etc/etcd/etcd.env and certificates are read back from the
+ * Ignition files `cdktf synth` wrote and handed to real etcd processes as
+ * their only configuration (mutual TLS, the default). Stand-ins: the nodes'
+ * network is a loopback /24 (the cluster is synthesized with it, so the
+ * certificates name those addresses); each machine's files lie in a folder.
  */
 function etcdScenario(members: number, nodeCount: number, loopbackNet: number): void {
   describe(`${members} etcd members on ${nodeCount} nodes`, () => {
@@ -14,10 +20,14 @@ function etcdScenario(members: number, nodeCount: number, loopbackNet: number): 
     let healthyAfterMs = -1;
 
     beforeAll(async () => {
-      const { ignitionFiles } = synthCluster({ nodeCount, etcd: { members } }, `etcd${members}`);
+      const { ignitionFiles } = synthCluster(
+        { nodeCount, etcd: { members }, ...loopbackNetwork(loopbackNet) },
+        `etcd${members}`,
+      );
       const settings = memberSettingsFromIgnition(ignitionFiles);
       expect(settings).toHaveLength(members);
-      etcd = new EtcdTestCluster(settings, loopbackNet);
+      expect(settings[0].ETCD_CLIENT_CERT_AUTH).toBe("true");
+      etcd = new EtcdTestCluster(ignitionFiles);
       const started = Date.now();
       etcd.start();
       healthyAfterMs = await etcd.waitHealthy(started);

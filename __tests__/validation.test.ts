@@ -141,14 +141,14 @@ const BAD: Array<[string, CoreOsClusterProps, string, string, string]> = [
     { rebootStrategy: "yes" as RebootStrategy },
     "rebootStrategy",
     '"yes"',
-    "etcd-lock | reboot | off",
+    "etcd-lock | staggered | reboot | off",
   ],
   [
     "etcd-lock on FCOS",
     { os: OperatingSystem.fedoraCoreOs(), rebootStrategy: RebootStrategy.ETCD_LOCK },
     "rebootStrategy",
     '"etcd-lock"',
-    "FleetLock",
+    "staggered gives each node its own reboot window",
   ],
   [
     "os not an OperatingSystem",

@@ -50,7 +50,7 @@ run "composed_into_the_stacks_vpc" {
     error_message = "public addresses come from the instances"
   }
   assert {
-    condition     = output.etcd_endpoints == ["http://10.42.1.10:2379", "http://10.42.2.10:2379", "http://10.42.3.10:2379"]
+    condition     = output.etcd_endpoints == ["https://10.42.1.10:2379", "https://10.42.2.10:2379", "https://10.42.3.10:2379"]
     error_message = "etcd endpoints are the members' client URLs"
   }
   assert {

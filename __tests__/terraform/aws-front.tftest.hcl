@@ -101,8 +101,8 @@ run "mocked_apply" {
     error_message = "user data must be exactly the node's Ignition config"
   }
   assert {
-    condition     = strcontains(aws_instance.core_core-01.user_data, "$${ETCD_IMAGE}")
-    error_message = "systemd's $${ETCD_IMAGE} must reach the node literally, not as a Terraform interpolation"
+    condition     = strcontains(aws_instance.core_core-01.user_data, "$${HOME}")
+    error_message = "systemd's $${HOME} must reach the node literally, not as a Terraform interpolation"
   }
   assert {
     condition     = aws_instance.core_core-01.metadata_options[0].http_tokens == "required"

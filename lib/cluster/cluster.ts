@@ -6,7 +6,10 @@ import { ClusterPlan, NodePlan, planCluster } from "./plan";
 import { RebootStrategy } from "./reboot-strategy";
 import { renderIgnitionJson } from "../render/ignition";
 import { renderPlanSummary } from "../render/plan-summary";
-import { SynthesizedFiles } from "../core/synthesized-files";
+import { SynthesizedFile, SynthesizedFiles } from "../core/synthesized-files";
+import { warnUnpinned } from "../core/warnings";
+import { clusterStateDirectory, StateFiles } from "../etcd/state-directory";
+import { CertificateIssuer, EtcdTlsMaterial, MachineCredentials } from "../etcd/tls";
 
 /** Artifact folder of every cluster, relative to the stack folder. */
 export const CLUSTERS_DIRECTORY = "clusters";
@@ -46,10 +49,33 @@ export class CoreOsCluster extends Construct implements IFrontTarget {
   public readonly rebootStrategy: RebootStrategy;
   /** Artifact folder of this cluster, relative to the stack folder. */
   public readonly artifactDirectory: string;
+  /**
+   * The state folder: etcd's CA and certificates, the membership last
+   * synthesized. Absolute; keep it like Terraform state, out of git.
+   */
+  public readonly stateDirectory: string;
+  private readonly issuer?: CertificateIssuer;
 
   constructor(scope: Construct, id: string, props: CoreOsClusterProps = {}) {
     super(scope, id);
-    this.plan = planCluster(props, { id, path: this.node.path });
+    const planned = planCluster(props, { id, path: this.node.path });
+    this.stateDirectory = clusterStateDirectory(this, planned.name);
+    const source = planned.etcd.tlsSource;
+    let tls: EtcdTlsMaterial | undefined;
+    if (source) {
+      const store = new StateFiles(this.stateDirectory);
+      this.issuer = new CertificateIssuer(source.certificateAuthority(store, planned.name), store);
+      const machines: Record<string, MachineCredentials> = {};
+      for (const n of planned.nodes) {
+        machines[n.name] = {
+          member: n.etcdMember ? this.issuer.member(n.name, n.address) : undefined,
+          client: this.issuer.client(n.name),
+        };
+      }
+      tls = { caCertificatePem: this.issuer.caCertificatePem, machines };
+    }
+    this.plan = { ...planned, etcd: { ...planned.etcd, tls } };
+    warnUnpinned(this, "etcd.image", this.plan.etcd.image);
     this.clusterName = this.plan.name;
     this.os = this.plan.os;
     this.rebootStrategy = this.plan.rebootStrategy;
@@ -65,11 +91,24 @@ export class CoreOsCluster extends Construct implements IFrontTarget {
     this.activeNodes = this.nodes.filter((n) => !n.standby);
     this.standbyNodes = this.nodes.filter((n) => n.standby);
 
-    const files: Record<string, string> = {
+    const files: Record<string, string | SynthesizedFile> = {
       "cluster.json": renderPlanSummary(this.plan, ignitionDir),
     };
-    for (const n of this.nodes) files[`${ignitionDir}/${n.name}.ign`] = n.ignition;
+    // Node configs hold the nodes' private keys: readable by the owner only.
+    const mode = tls ? 0o600 : 0o644;
+    for (const n of this.nodes) {
+      files[`${ignitionDir}/${n.name}.ign`] = { contents: n.ignition, mode };
+    }
     new SynthesizedFiles(this, "Artifacts", { directory: this.artifactDirectory, files });
+  }
+
+  /**
+   * etcd client credentials for another machine of this cluster's
+   * environment (a front machine's reboot lock), issued by the cluster's CA
+   * and kept in its state folder; undefined when etcd runs without TLS.
+   */
+  public etcdClientCredentials(machine: string): MachineCredentials | undefined {
+    return this.issuer ? { client: this.issuer.client(machine) } : undefined;
   }
 
   /** Every node as a front target; standby nodes take traffic only while active ones are down. */

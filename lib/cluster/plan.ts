@@ -4,6 +4,9 @@ import { IssueCollector } from "../core/errors";
 import { hostAddress, Ipv4Network, parseCidr } from "../core/network";
 import { FlatcarChannel, OperatingSystem, OsFamily } from "./operating-system";
 import { RebootStrategy } from "./reboot-strategy";
+import { checkImage, ContainerImage } from "../core/container-image";
+import { DEFAULT_IMAGES } from "../core/default-images";
+import { EtcdTls, EtcdTlsMaterial } from "../etcd/tls";
 
 /** etcd client and peer ports. */
 export const ETCD_CLIENT_PORT = 2379;
@@ -25,7 +28,11 @@ export const RESERVED_PATHS = [
   "/etc/flatcar/update.conf",
   "/etc/profile.d/etcdctl.sh",
   "/etc/zincati/config.d/55-updates-strategy.toml",
+  "/etc/etcd/etcd.env",
 ] as const;
+
+/** Folders the plan writes itself (etcd's certificates and scripts); user files stay out. */
+export const RESERVED_DIRECTORIES = ["/etc/ssl/etcd/", "/opt/etcd/"] as const;
 
 /** Units the plan configures itself; user units may not replace them. */
 export const RESERVED_UNITS = ["etcd-member.service", "locksmithd.service"] as const;
@@ -53,7 +60,18 @@ export interface EtcdPlan {
   readonly members: readonly NodePlan[];
   readonly clusterToken: string;
   readonly imageTag: string;
-  /** `name=http://addr:2380,…`, the static bootstrap list. */
+  /** The image every member runs. */
+  readonly image: ContainerImage;
+  /** `https` with TLS (the default), `http` when disabled. */
+  readonly scheme: "https" | "http";
+  /** How TLS credentials are made; undefined when TLS is disabled. */
+  readonly tlsSource?: EtcdTls;
+  /**
+   * Certificates per machine, attached by the construct once it has read or
+   * made them in the state folder; renderers need it when `scheme` is https.
+   */
+  readonly tls?: EtcdTlsMaterial;
+  /** `name=https://addr:2380,…`, the static bootstrap list. */
   readonly initialCluster: string;
   /** Client URLs of all members. */
   readonly clientEndpoints: readonly string[];
@@ -170,11 +188,14 @@ function checkFiles(
       path.split("/").some((seg) => seg === ".." || seg === ".")
     ) {
       issues.add(`${prop}.path`, path, "an absolute file path without . or .. segments");
-    } else if ((RESERVED_PATHS as readonly string[]).includes(path)) {
+    } else if (
+      (RESERVED_PATHS as readonly string[]).includes(path) ||
+      RESERVED_DIRECTORIES.some((d) => path.startsWith(d))
+    ) {
       issues.add(
         `${prop}.path`,
         path,
-        `a path the cluster does not write itself (${RESERVED_PATHS.join(", ")})`,
+        `a path the cluster does not write itself (${[...RESERVED_PATHS, ...RESERVED_DIRECTORIES].join(", ")})`,
       );
     } else if (seen.has(path)) {
       issues.add(`${prop}.path`, path, "each path once");
@@ -305,6 +326,22 @@ export function planCluster(props: CoreOsClusterProps, ctx: PlanContext): Cluste
   if (typeof imageTag !== "string" || !ETCD_TAG_RE.test(imageTag)) {
     issues.add("etcd.imageTag", imageTag, "an etcd v3 release tag such as v3.5.21");
   }
+  const image =
+    etcd.image ??
+    (etcd.imageTag === undefined
+      ? DEFAULT_IMAGES.etcd
+      : ContainerImage.unpinned(`quay.io/coreos/etcd:${imageTag}`));
+  if (etcd.image !== undefined) checkImage(issues, "etcd.image", etcd.image);
+  const tls = etcd.tls ?? EtcdTls.generatedCa();
+  if (!(tls instanceof EtcdTls)) {
+    issues.add(
+      "etcd.tls",
+      tls,
+      "EtcdTls.generatedCa(), EtcdTls.fromCa({...}), EtcdTls.fromCaFiles(...) or EtcdTls.disabled()",
+    );
+  } else {
+    tls.check(issues, "etcd.tls");
+  }
   const clusterToken = etcd.clusterToken ?? defaultToken(ctx, name);
   if (typeof clusterToken !== "string" || !/^[A-Za-z0-9._-]{1,64}$/.test(clusterToken)) {
     issues.add("etcd.clusterToken", clusterToken, "1-64 letters, digits, '.', '_' or '-'");
@@ -313,14 +350,14 @@ export function planCluster(props: CoreOsClusterProps, ctx: PlanContext): Cluste
   const family = os instanceof OperatingSystem ? os.family : undefined;
   const rebootStrategy =
     props.rebootStrategy ??
-    (family === OsFamily.FEDORA_COREOS ? RebootStrategy.REBOOT : RebootStrategy.ETCD_LOCK);
+    (family === OsFamily.FEDORA_COREOS ? RebootStrategy.STAGGERED : RebootStrategy.ETCD_LOCK);
   if (!(Object.values(RebootStrategy) as string[]).includes(rebootStrategy)) {
     issues.add("rebootStrategy", rebootStrategy, Object.values(RebootStrategy).join(" | "));
   } else if (family === OsFamily.FEDORA_COREOS && rebootStrategy === RebootStrategy.ETCD_LOCK) {
     issues.add(
       "rebootStrategy",
       rebootStrategy,
-      "reboot | off on Fedora CoreOS (its Zincati coordinates reboots through a FleetLock server, not etcd)",
+      "staggered | reboot | off on Fedora CoreOS (Zincati has no etcd lock; staggered gives each node its own reboot window)",
     );
   }
 
@@ -381,6 +418,7 @@ export function planCluster(props: CoreOsClusterProps, ctx: PlanContext): Cluste
 
   const withFiles = nodes.map((n) => ({ ...n, files: nodeFiles[n.name] ?? [] }));
   const memberNodes = withFiles.filter((n) => n.etcdMember);
+  const scheme = tls instanceof EtcdTls && tls.enabled ? "https" : "http";
   return {
     name,
     os,
@@ -396,10 +434,13 @@ export function planCluster(props: CoreOsClusterProps, ctx: PlanContext): Cluste
       members: memberNodes,
       clusterToken,
       imageTag,
+      image,
+      scheme,
+      tlsSource: scheme === "https" ? tls : undefined,
       initialCluster: memberNodes
-        .map((m) => `${m.name}=http://${m.address}:${ETCD_PEER_PORT}`)
+        .map((m) => `${m.name}=${scheme}://${m.address}:${ETCD_PEER_PORT}`)
         .join(","),
-      clientEndpoints: memberNodes.map((m) => `http://${m.address}:${ETCD_CLIENT_PORT}`),
+      clientEndpoints: memberNodes.map((m) => `${scheme}://${m.address}:${ETCD_CLIENT_PORT}`),
     },
     standby,
     rebootStrategy,

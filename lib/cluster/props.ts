@@ -1,3 +1,5 @@
+import { ContainerImage } from "../core/container-image";
+import { EtcdTls } from "../etcd/tls";
 import { OperatingSystem } from "./operating-system";
 import { RebootStrategy } from "./reboot-strategy";
 
@@ -59,10 +61,22 @@ export interface EtcdProps {
    */
   readonly clusterToken?: string;
   /**
-   * etcd container image tag run by `etcd-member.service`.
+   * etcd container image tag run by `etcd-member.service`; ignored when
+   * `image` is given.
    * @default "v3.5.21"
    */
   readonly imageTag?: string;
+  /**
+   * The etcd image every member runs (and whose etcdctl the membership
+   * scripts use). Pin it: `ContainerImage.pinned("quay.io/coreos/etcd:v3.5.21@sha256:…")`.
+   * @default - quay.io/coreos/etcd:<imageTag>, unpinned (each synth warns)
+   */
+  readonly image?: ContainerImage;
+  /**
+   * TLS for etcd's client and peer traffic.
+   * @default EtcdTls.generatedCa(): mutual TLS with a CA kept in the state folder
+   */
+  readonly tls?: EtcdTls;
 }
 
 /**

@@ -15,12 +15,19 @@ interface SynthesisSession {
   };
 }
 
+/** A file with its permission bits. */
+export interface SynthesizedFile {
+  readonly contents: string;
+  /** e.g. 0o600 for a file that holds private keys. */
+  readonly mode: number;
+}
+
 /** Props of SynthesizedFiles. */
 export interface SynthesizedFilesProps {
   /** Folder relative to the stack's working directory, e.g. `clusters/core`. */
   readonly directory: string;
-  /** Relative file path → contents. */
-  readonly files: Readonly<Record<string, string>>;
+  /** Relative file path → contents (written 0644), or contents with a mode. */
+  readonly files: Readonly<Record<string, string | SynthesizedFile>>;
 }
 
 /** Lists the files written by the last synth, so the next one removes only its own stale files. */
@@ -36,7 +43,7 @@ export const OWNED_FILES_LIST = ".synthesized-files.json";
 export class SynthesizedFiles extends Construct {
   /** The folder, relative to the stack's working directory. */
   public readonly directory: string;
-  private readonly files: Readonly<Record<string, string>>;
+  private readonly files: Readonly<Record<string, string | SynthesizedFile>>;
 
   constructor(scope: Construct, id: string, props: SynthesizedFilesProps) {
     super(scope, id);
@@ -63,10 +70,15 @@ export class SynthesizedFiles extends Construct {
     for (const rel of previous) {
       if (!(rel in this.files)) fs.rmSync(path.join(root, rel), { force: true });
     }
-    for (const [rel, contents] of Object.entries(this.files)) {
+    for (const [rel, file] of Object.entries(this.files)) {
       const target = path.join(root, rel);
+      const { contents, mode } = typeof file === "string" ? { contents: file, mode: 0o644 } : file;
       fs.mkdirSync(path.dirname(target), { recursive: true });
-      fs.writeFileSync(target, contents);
+      // A private file is made private before it gets its contents (and stays so when it existed).
+      const tmp = `${target}.${process.pid}.tmp`;
+      fs.writeFileSync(tmp, contents, { mode });
+      fs.chmodSync(tmp, mode);
+      fs.renameSync(tmp, target);
     }
     fs.writeFileSync(listPath, `${JSON.stringify(Object.keys(this.files).sort(), null, 2)}\n`);
   }

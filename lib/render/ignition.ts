@@ -1,13 +1,19 @@
 import { ClusterPlan, NodePlan } from "../cluster/plan";
 import { OsFamily } from "../cluster/operating-system";
 import { RebootStrategy } from "../cluster/reboot-strategy";
-import { etcdMemberEnvironment, ETCD_DATA_DIR, renderEnvironmentDropin } from "./etcd-environment";
+import {
+  EnvironmentSettings,
+  etcdClientSettings,
+  etcdctlEnvironment,
+  etcdMemberEnvironment,
+  ETCD_ENV_FILE,
+  renderEnvironmentDropin,
+  renderEnvironmentFile,
+} from "./etcd-environment";
+import { COPY_STATIC_SETTINGS, etcdMemberUnit, etcdTlsFiles } from "./etcd-units";
 
 /** The Ignition spec version rendered; Flatcar and Fedora CoreOS both accept it. */
 export const IGNITION_VERSION = "3.3.0";
-
-/** Name of the drop-in that carries a member's etcd settings. */
-export const ETCD_DROPIN = "20-etcd-member.conf";
 
 /** The subset of the Ignition v3.3 schema this renderer emits. */
 export interface IgnitionConfig {
@@ -48,75 +54,118 @@ export function file(path: string, contents: string, mode = 0o644): IgnitionFile
   return { path, mode, overwrite: true, contents: { source: dataUrl(contents) } };
 }
 
-// Fedora CoreOS ships no etcd unit: run the same image with podman and hand
-// it every ETCD_* variable of the drop-in, so both OSes read one drop-in.
-const FCOS_ETCD_UNIT = `[Unit]
-Description=etcd member (container)
-Documentation=https://etcd.io/docs/
-Wants=network-online.target
-After=network-online.target
+/** Length of each machine's reboot window with RebootStrategy.STAGGERED. */
+export const REBOOT_WINDOW_MINUTES = 30;
 
-[Service]
-Environment="ETCD_IMAGE=quay.io/coreos/etcd"
-ExecStartPre=/usr/bin/mkdir -p ${ETCD_DATA_DIR}
-ExecStartPre=-/usr/bin/podman rm --force etcd
-ExecStart=/usr/bin/podman run --name etcd --net=host --env 'ETCD_*' --volume ${ETCD_DATA_DIR}:${ETCD_DATA_DIR}:z \${ETCD_IMAGE}:\${ETCD_IMAGE_TAG} /usr/local/bin/etcd
-ExecStop=/usr/bin/podman stop etcd
-Restart=always
-RestartSec=10s
+/** The daily reboot window of the machine in slot `slot`: hour slot mod 24, UTC. */
+export function rebootWindowStart(slot: number): string {
+  return `${String(slot % 24).padStart(2, "0")}:00`;
+}
 
-[Install]
-WantedBy=multi-user.target
-`;
-
-export function updateFiles(plan: ClusterPlan): IgnitionFile[] {
+/**
+ * How a machine updates. `slot` staggers reboot windows: nodes take their
+ * index, front machines the slots after the nodes.
+ */
+export function updateFiles(plan: ClusterPlan, slot: number): IgnitionFile[] {
   if (plan.os.family === OsFamily.FLATCAR) {
+    const strategy =
+      plan.rebootStrategy === RebootStrategy.STAGGERED
+        ? RebootStrategy.REBOOT
+        : plan.rebootStrategy;
     return [
-      file(
-        "/etc/flatcar/update.conf",
-        `GROUP=${plan.os.channel}\nREBOOT_STRATEGY=${plan.rebootStrategy}\n`,
-      ),
+      file("/etc/flatcar/update.conf", `GROUP=${plan.os.channel}\nREBOOT_STRATEGY=${strategy}\n`),
     ];
   }
-  const toml =
-    plan.rebootStrategy === RebootStrategy.OFF
-      ? "[updates]\nenabled = false\n"
-      : '[updates]\nstrategy = "immediate"\n';
+  let toml: string;
+  if (plan.rebootStrategy === RebootStrategy.OFF) {
+    toml = "[updates]\nenabled = false\n";
+  } else if (plan.rebootStrategy === RebootStrategy.STAGGERED) {
+    toml = `[updates]
+strategy = "periodic"
+
+[updates.periodic]
+time_zone = "UTC"
+
+[[updates.periodic.window]]
+days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+start_time = "${rebootWindowStart(slot)}"
+length_minutes = ${REBOOT_WINDOW_MINUTES}
+`;
+  } else {
+    toml = '[updates]\nstrategy = "immediate"\n';
+  }
   return [file("/etc/zincati/config.d/55-updates-strategy.toml", toml)];
 }
 
-/** Flatcar with ETCD_LOCK: locksmithd takes its reboot lock in the members' etcd, from every machine. */
-export function rebootLockUnits(plan: ClusterPlan): IgnitionUnit[] {
-  if (plan.os.family !== OsFamily.FLATCAR || plan.rebootStrategy !== RebootStrategy.ETCD_LOCK) {
+/**
+ * Flatcar's locksmithd: with ETCD_LOCK it takes its reboot lock in the
+ * members' etcd (with the machine's client certificate); with STAGGERED it
+ * waits for the machine's reboot window.
+ */
+export function rebootLockUnits(plan: ClusterPlan, slot: number): IgnitionUnit[] {
+  if (plan.os.family !== OsFamily.FLATCAR) return [];
+  let settings: EnvironmentSettings;
+  if (plan.rebootStrategy === RebootStrategy.ETCD_LOCK) {
+    settings = etcdClientSettings(plan, {
+      endpoints: "LOCKSMITHD_ENDPOINT",
+      ca: "LOCKSMITHD_ETCD_CAFILE",
+      cert: "LOCKSMITHD_ETCD_CERTFILE",
+      key: "LOCKSMITHD_ETCD_KEYFILE",
+    });
+  } else if (plan.rebootStrategy === RebootStrategy.STAGGERED) {
+    settings = [
+      ["LOCKSMITHD_REBOOT_WINDOW_START", rebootWindowStart(slot)],
+      ["LOCKSMITHD_REBOOT_WINDOW_LENGTH", `${REBOOT_WINDOW_MINUTES}m`],
+    ];
+  } else {
     return [];
   }
-  const endpoints = plan.etcd.clientEndpoints.join(",");
   return [
     {
       name: "locksmithd.service",
-      dropins: [
-        {
-          name: "20-etcd-endpoints.conf",
-          contents: renderEnvironmentDropin([["LOCKSMITHD_ENDPOINT", endpoints]]),
-        },
-      ],
+      dropins: [{ name: "20-etcd-endpoints.conf", contents: renderEnvironmentDropin(settings) }],
     },
+  ];
+}
+
+/** The machine's certificates, or none when etcd runs without TLS. */
+export function machineTlsFiles(plan: ClusterPlan, machine: string): IgnitionFile[] {
+  if (plan.etcd.scheme !== "https") return [];
+  const tls = plan.etcd.tls;
+  const credentials = tls?.machines[machine];
+  if (!tls || !credentials) {
+    throw new Error(`no etcd TLS credentials for ${machine} in cluster ${plan.name}`);
+  }
+  return etcdTlsFiles(tls.caCertificatePem, credentials).map((f) =>
+    file(f.path, f.contents, f.mode),
+  );
+}
+
+function etcdFiles(plan: ClusterPlan, node: NodePlan): IgnitionFile[] {
+  return [
+    ...machineTlsFiles(plan, node.name),
+    ...(node.etcdMember
+      ? [file(ETCD_ENV_FILE, renderEnvironmentFile(etcdMemberEnvironment(plan, node)))]
+      : []),
+    file(
+      "/etc/profile.d/etcdctl.sh",
+      etcdctlEnvironment(plan)
+        .map(([k, v]) => `export ${k}=${v}\n`)
+        .join(""),
+    ),
   ];
 }
 
 function etcdUnits(plan: ClusterPlan, node: NodePlan): IgnitionUnit[] {
   const units: IgnitionUnit[] = [];
   if (node.etcdMember) {
-    const dropins = [
-      { name: ETCD_DROPIN, contents: renderEnvironmentDropin(etcdMemberEnvironment(plan, node)) },
-    ];
-    units.push(
-      plan.os.family === OsFamily.FLATCAR
-        ? { name: "etcd-member.service", enabled: true, dropins }
-        : { name: "etcd-member.service", enabled: true, contents: FCOS_ETCD_UNIT, dropins },
-    );
+    units.push({
+      name: "etcd-member.service",
+      enabled: true,
+      contents: etcdMemberUnit(plan, [COPY_STATIC_SETTINGS]),
+    });
   }
-  units.push(...rebootLockUnits(plan));
+  units.push(...rebootLockUnits(plan, node.index));
   return units;
 }
 
@@ -128,11 +177,8 @@ function etcdUnits(plan: ClusterPlan, node: NodePlan): IgnitionUnit[] {
 export function renderIgnition(plan: ClusterPlan, node: NodePlan): IgnitionConfig {
   const files: IgnitionFile[] = [
     file("/etc/hostname", `${node.name}\n`),
-    ...updateFiles(plan),
-    file(
-      "/etc/profile.d/etcdctl.sh",
-      `export ETCDCTL_API=3\nexport ETCDCTL_ENDPOINTS=${plan.etcd.clientEndpoints.join(",")}\n`,
-    ),
+    ...updateFiles(plan, node.index),
+    ...etcdFiles(plan, node),
     ...[...plan.files, ...node.files].map((f) => file(f.path, f.contents, f.mode ?? 0o644)),
   ];
   const userUnits: IgnitionUnit[] = plan.units.map((u) => ({

@@ -46,6 +46,8 @@ vrrp_instance front {
   priority ${o.priority}
   advert_int 1
   unicast_src_ip ${o.address}
+  # Adverts from any address but the peers' are dropped.
+  check_unicast_src
   unicast_peer {
 ${o.peers.map((p) => `    ${p}`).join("\n")}
   }

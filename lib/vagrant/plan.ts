@@ -13,6 +13,9 @@ import {
   renderFrontIgnitionJson,
 } from "../render/front-ignition";
 import { ForwardedPort, LifecycleResource, SharedFolder, VagrantProvider } from "./options";
+import { checkImage, ContainerImage } from "../core/container-image";
+import { DEFAULT_IMAGES } from "../core/default-images";
+import { MachineCredentials } from "../etcd/tls";
 
 /** VirtualBox ≥ 6.1.28 allows host-only networks only here (without /etc/vbox/networks.conf). */
 export const VIRTUALBOX_HOST_ONLY_RANGE = "192.168.56.0/21";
@@ -34,6 +37,23 @@ export interface VagrantOptions {
   readonly frontFirstHostNumber?: number;
   readonly frontInterface?: string;
   readonly virtualRouterId?: number;
+  /** Images of the front machines. */
+  readonly frontImages?: FrontImages;
+  /** etcd client credentials of a front machine (its reboot lock), when etcd speaks TLS. */
+  readonly frontCredentials?: (machine: string) => MachineCredentials | undefined;
+}
+
+/** Container images of the front machines. */
+export interface FrontImages {
+  /**
+   * @default - docker.io/library/haproxy:2.6, unpinned (each synth warns)
+   */
+  readonly haproxy?: ContainerImage;
+  /**
+   * An image whose PATH has `keepalived` and `wget`.
+   * @default - docker.io/osixia/keepalived:2.0.20, unpinned (each synth warns)
+   */
+  readonly keepalived?: ContainerImage;
 }
 
 /** A front machine: HAProxy (and keepalived in an HA pair). */
@@ -53,6 +73,8 @@ export interface VagrantFrontPlan {
   /** Changes with haproxy.cfg only: a drain reloads HAProxy, it does not replace the machines. */
   readonly haproxyCfgHash: string;
   readonly virtualRouterId?: number;
+  /** The images the front machines run. */
+  readonly images: { readonly haproxy: ContainerImage; readonly keepalived: ContainerImage };
 }
 
 /** One machine of the Vagrant environment. */
@@ -168,6 +190,16 @@ export function planVagrant(
   const frontAddresses = options.front
     ? planFrontAddresses(cluster, options, provider, issues)
     : undefined;
+  const images = {
+    haproxy: options.frontImages?.haproxy ?? DEFAULT_IMAGES.haproxy,
+    keepalived: options.frontImages?.keepalived ?? DEFAULT_IMAGES.keepalived,
+  };
+  if (options.frontImages?.haproxy !== undefined) {
+    checkImage(issues, "frontImages.haproxy", options.frontImages.haproxy);
+  }
+  if (options.frontImages?.keepalived !== undefined) {
+    checkImage(issues, "frontImages.keepalived", options.frontImages.keepalived);
+  }
   issues.throwIfAny(`VagrantCluster "${constructPath}"`);
 
   const nodes = cluster.nodes.map((n) => {
@@ -206,7 +238,10 @@ export function planVagrant(
   };
   const front =
     options.front && frontAddresses
-      ? planVagrantFront(cluster, options.front, frontAddresses, machineInputs)
+      ? planVagrantFront(cluster, options.front, frontAddresses, machineInputs, {
+          images,
+          credentials: options.frontCredentials,
+        })
       : undefined;
   return {
     cluster,
@@ -305,6 +340,10 @@ function planVagrantFront(
   front: FrontPlan,
   a: FrontAddresses,
   machineInputs: object,
+  run: {
+    readonly images: { readonly haproxy: ContainerImage; readonly keepalived: ContainerImage };
+    readonly credentials?: (machine: string) => MachineCredentials | undefined;
+  },
 ): VagrantFrontPlan {
   const address = a.virtualAddress ?? a.machines[0].address;
   const haproxyCfg = renderHaproxyCfg(front, {
@@ -326,13 +365,17 @@ function planVagrantFront(
           monitorPort: FRONT_MONITOR_PORT,
         })
       : undefined;
-    const ignition = renderFrontIgnitionJson(cluster, { name: m.name, haproxyCfg, keepalivedConf });
-    // haproxy.cfg is left out: it changes by reload (front config step), not by a new machine.
-    const shape = renderFrontIgnitionJson(cluster, {
+    const spec = {
       name: m.name,
-      haproxyCfg: "",
+      slot: cluster.nodes.length + i,
+      images: run.images,
       keepalivedConf,
-    });
+      vrrpPeer: a.highAvailability ? a.machines.find((o) => o !== m)?.address : undefined,
+      etcdCredentials: run.credentials?.(m.name),
+    };
+    const ignition = renderFrontIgnitionJson(cluster, { ...spec, haproxyCfg });
+    // haproxy.cfg is left out: it changes by reload (front config step), not by a new machine.
+    const shape = renderFrontIgnitionJson(cluster, { ...spec, haproxyCfg: "" });
     return {
       name: m.name,
       address: m.address,
@@ -350,5 +393,6 @@ function planVagrantFront(
     haproxyCfg,
     haproxyCfgHash: sha256(haproxyCfg),
     virtualRouterId: a.virtualRouterId,
+    images: run.images,
   };
 }

@@ -5,7 +5,8 @@ import { NullProvider } from "@cdktf/provider-null/lib/provider";
 import { CoreOsCluster } from "../cluster/cluster";
 import { NlbFront } from "../front/front";
 import { ForwardedPort, LifecycleResource, SharedFolder, VagrantProvider } from "./options";
-import { planVagrant, VagrantPlan } from "./plan";
+import { FrontImages, planVagrant, VagrantPlan } from "./plan";
+import { warnUnpinned } from "../core/warnings";
 import {
   boxAddCommand,
   frontConfigCommand,
@@ -15,7 +16,7 @@ import {
   renderConfigRb,
   renderVagrantfile,
 } from "../render/vagrant";
-import { SynthesizedFiles } from "../core/synthesized-files";
+import { SynthesizedFile, SynthesizedFiles } from "../core/synthesized-files";
 
 /** Artifact folder of every Vagrant environment, relative to the stack folder. */
 export const VAGRANT_DIRECTORY = "vagrant";
@@ -114,6 +115,12 @@ export interface VagrantClusterProps {
    * @default - 1-255, derived from the cluster name
    */
   readonly virtualRouterId?: number;
+  /**
+   * Images of the front machines: HAProxy, and keepalived for the HA pair.
+   * Pin them by digest (`ContainerImage.pinned(...)`).
+   * @default - the tags in DEFAULT_IMAGES, unpinned (each synth warns)
+   */
+  readonly frontImages?: FrontImages;
 }
 
 /**
@@ -144,22 +151,38 @@ export class VagrantCluster extends Construct {
     super(scope, id);
     const { cluster, front, ...options } = props;
     const frontPlan = front?.plan(`VagrantCluster "${this.node.path}"`);
-    this.plan = planVagrant(cluster.plan, { ...options, front: frontPlan }, this.node.path);
+    this.plan = planVagrant(
+      cluster.plan,
+      {
+        ...options,
+        front: frontPlan,
+        frontCredentials: (machine) => cluster.etcdClientCredentials(machine),
+      },
+      this.node.path,
+    );
+    if (this.plan.front) {
+      warnUnpinned(this, "frontImages.haproxy", this.plan.front.images.haproxy);
+      if (this.plan.front.highAvailability) {
+        warnUnpinned(this, "frontImages.keepalived", this.plan.front.images.keepalived);
+      }
+    }
     this.frontAddress = this.plan.front?.address;
     this.provider = this.plan.provider;
     this.lifecycle = this.plan.lifecycle;
     this.directory = `${VAGRANT_DIRECTORY}/${cluster.clusterName}`;
 
-    const files: Record<string, string> = {
+    const files: Record<string, string | SynthesizedFile> = {
       Vagrantfile: renderVagrantfile(this.plan),
       "config.rb": renderConfigRb(this.plan),
     };
-    for (const n of this.plan.nodes) files[n.ignitionFile] = n.ignition;
+    // Node configs hold private keys (etcd's certificates): only the owner reads them.
+    const secret = (contents: string) => ({ contents, mode: 0o600 });
+    for (const n of this.plan.nodes) files[n.ignitionFile] = secret(n.ignition);
     const frontCfg = `${FRONT_DIRECTORY}/haproxy.cfg`;
     if (this.plan.front) {
       files[frontCfg] = this.plan.front.haproxyCfg;
       for (const m of this.plan.front.machines) {
-        files[m.ignitionFile] = m.ignition;
+        files[m.ignitionFile] = secret(m.ignition);
         if (m.keepalivedConf)
           files[`${FRONT_DIRECTORY}/${m.name}-keepalived.conf`] = m.keepalivedConf;
       }
