@@ -1,6 +1,7 @@
+import { testApp } from "./support/state";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { App, TerraformStack, Testing } from "cdktf";
+import { App, TerraformStack } from "cdktf";
 import {
   ClientAffinity,
   CoreOsCluster,
@@ -57,7 +58,7 @@ describeWithRequirement(
       build: (app: App) => TerraformStack,
       tests: readonly string[],
     ): string {
-      const app = Testing.app({ outdir: path.join(outdir, name) });
+      const app = testApp({ outdir: path.join(outdir, name) });
       const stack = build(app);
       app.synth();
       const stackDir = path.join(outdir, name, "stacks", stack.node.id);

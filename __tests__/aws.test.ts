@@ -1,3 +1,5 @@
+import { randomBytes } from "node:crypto";
+import { testApp } from "./support/state";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -66,7 +68,7 @@ function build(
     before?: (stack: TerraformStack) => void;
   } = {},
 ): Built {
-  const app = Testing.app();
+  const app = testApp();
   const stack = new TerraformStack(app, "test");
   options.before?.(stack);
   const cluster = new CoreOsCluster(stack, "core", options.cluster ?? CLUSTER);
@@ -221,7 +223,7 @@ describe("AwsCluster network", () => {
   });
 
   it("takes VPC and subnet references from the surrounding stack (composition)", () => {
-    const app = Testing.app();
+    const app = testApp();
     const stack = new CoreOsAwsStack(app, "coreos-aws");
     const config = JSON.parse(Testing.synth(stack)) as Config;
     expect(resources(config, "aws_security_group").core_nodes.vpc_id).toBe("${aws_vpc.vpc.id}");
@@ -431,7 +433,7 @@ describe("AwsCluster provider", () => {
   });
 
   it("puts two clusters into one stack with one provider", () => {
-    const app = Testing.app();
+    const app = testApp();
     const stack = new TerraformStack(app, "two");
     for (const name of ["blue", "green"]) {
       const cluster = new CoreOsCluster(stack, name, { ...CLUSTER, nodeCount: 2, standby: 0 });
@@ -550,7 +552,8 @@ describe("AwsCluster bad input: clear errors at synth time", () => {
       build({
         cluster: {
           ...CLUSTER,
-          files: [{ path: "/etc/big", contents: "x".repeat(USER_DATA_LIMIT) }],
+          // Random text: gzip cannot shrink it below the limit.
+          files: [{ path: "/etc/big", contents: randomBytes(USER_DATA_LIMIT).toString("base64") }],
         },
       }),
     );
@@ -576,7 +579,7 @@ describe("AwsCluster bad input: clear errors at synth time", () => {
   });
 
   it("refuses something that is not a CoreOsCluster", () => {
-    const stack = new TerraformStack(Testing.app(), "x");
+    const stack = new TerraformStack(testApp(), "x");
     expect(
       () => new AwsCluster(stack, "aws", { cluster: new Construct(stack, "c") as CoreOsCluster }),
     ).toThrow(/cluster must be a CoreOsCluster/);
@@ -584,7 +587,7 @@ describe("AwsCluster bad input: clear errors at synth time", () => {
 });
 
 describe("the AWS example stack of main.ts", () => {
-  const app = Testing.app();
+  const app = testApp();
   const stack = new CoreOsAwsStack(app, "coreos-aws");
   const json = Testing.synth(stack);
 
@@ -641,7 +644,7 @@ describeWithTool("ignition-validate", "ignition", "ignition-validate on the EC2 
 
 describe("one front model, two targets", () => {
   it("a drained node is disabled in HAProxy and deregistered from the AWS NLB", () => {
-    const app = Testing.app();
+    const app = testApp();
     const stack = new TerraformStack(app, "both");
     const cluster = new CoreOsCluster(stack, "core", {
       nodeCount: 3,

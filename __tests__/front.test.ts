@@ -1,8 +1,9 @@
+import { freshTestState, testApp } from "./support/state";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { Testing, TerraformStack } from "cdktf";
+import { TerraformStack } from "cdktf";
 import {
   Balancing,
   ClientAffinity,
@@ -21,7 +22,7 @@ import { StandIns } from "./support/stand-ins";
 import { describeWithTool } from "./support/tools";
 
 function setup(nodeCount = 3, standby = 0) {
-  const stack = new TerraformStack(Testing.app(), "test");
+  const stack = new TerraformStack(testApp(), "test");
   const cluster = new CoreOsCluster(stack, "core", { nodeCount, standby });
   const front = new NlbFront(stack, "front");
   return { stack, cluster, front };
@@ -194,10 +195,13 @@ describe("NlbFront model", () => {
   });
 });
 
+/** One state folder for every version of the front stack: the same certificates throughout. */
+const frontState = freshTestState();
+
 /** The default-like stack: 3 nodes behind an HA front, synthesized to disk. */
 function synthFrontStack(options: { ha?: boolean; drain?: string } = {}, outdir?: string) {
   const dir = outdir ?? fs.mkdtempSync(path.join(os.tmpdir(), "front-stack-"));
-  const app = Testing.app({ outdir: dir });
+  const app = testApp({ outdir: dir, stateDir: frontState });
   const stack = new TerraformStack(app, "test");
   const cluster = new CoreOsCluster(stack, "core", { nodeCount: 3 });
   const front = new NlbFront(stack, "front");

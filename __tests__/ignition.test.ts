@@ -12,7 +12,7 @@ import {
   parseEnvironmentDropin,
   RebootStrategy,
 } from "../lib";
-import { fromDataUrl, IgnitionConfig } from "../lib/render/ignition";
+import { fileText as ignitionFileText, IgnitionConfig } from "../lib/render/ignition";
 import { synthCluster } from "./support/synth";
 import { describeWithTool } from "./support/tools";
 
@@ -72,7 +72,7 @@ function read(file: string): IgnitionConfig {
 
 function fileText(ign: IgnitionConfig, path: string): string | undefined {
   const f = ign.storage.files.find((x) => x.path === path);
-  return f ? fromDataUrl(f.contents.source) : undefined;
+  return f ? ignitionFileText(f) : undefined;
 }
 
 describeWithTool(

@@ -6,7 +6,7 @@ import { X509Certificate } from "node:crypto";
 import { Testing, TerraformStack } from "cdktf";
 import { CoreOsCluster, ETCD_TLS_FILES, EtcdTls, STATE_DIRECTORY_CONTEXT } from "../lib";
 import { newCertificateAuthority } from "../lib/etcd/certificates";
-import { fromDataUrl, IgnitionConfig } from "../lib/render/ignition";
+import { fileText as ignitionFileText, IgnitionConfig } from "../lib/render/ignition";
 import { describeWithTool } from "./support/tools";
 
 /*
@@ -26,7 +26,7 @@ function cluster(state: string, props: ConstructorParameters<typeof CoreOsCluste
 function fileOf(ignition: string, p: string): string | undefined {
   const ign: IgnitionConfig = JSON.parse(ignition);
   const f = ign.storage.files.find((x) => x.path === p);
-  return f ? fromDataUrl(f.contents.source) : undefined;
+  return f ? ignitionFileText(f) : undefined;
 }
 
 const dirs: string[] = [];

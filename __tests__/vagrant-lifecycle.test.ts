@@ -8,6 +8,7 @@ import {
 } from "../lib";
 import { flatcarBoxUrl } from "../lib/vagrant/plan";
 import { StandIns } from "./support/stand-ins";
+import { stateFor } from "./support/state";
 import { synthVagrant, tempOutdir } from "./support/synth";
 import { terraformOk, TERRAFORM_RELEASE } from "./support/terraform";
 import { describeWithTool } from "./support/tools";
@@ -109,7 +110,29 @@ describeWithTool("terraform", TERRAFORM_RELEASE, "Terraform drives Vagrant", () 
     expect(standIns.takeVagrantCalls()).toEqual([destroy("core-02"), up("core-02")]);
   });
 
+  it("a change to every node's config replaces them one at a time, in order", () => {
+    synth({ nodeCount: 3, files: [{ path: "/etc/motd", contents: "version 2\n" }] });
+    const plan = terraform("plan", "-no-color");
+    for (const n of ["core-01", "core-02", "core-03"]) {
+      // Create-first replacement: the create step replaces the machine itself.
+      expect(plan).toContain(`terraform_data.vagrant_core_${n} must be replaced`);
+    }
+    expect(plan).toContain("Plan: 3 to add, 0 to change, 3 to destroy.");
+    expect(apply()).toContain("Resources: 3 added, 0 changed, 3 destroyed.");
+    // Each machine goes and comes back before the next one goes: never two down at once.
+    expect(standIns.takeVagrantCalls()).toEqual([
+      destroy("core-01"),
+      up("core-01"),
+      destroy("core-02"),
+      up("core-02"),
+      destroy("core-03"),
+      up("core-03"),
+    ]);
+  });
+
   it("renaming the nodes destroys the old machines before the new ones come up", () => {
+    // New names are a new etcd cluster: the state folder's membership record goes first.
+    fs.rmSync(path.join(stateFor(outdir), "test", "core", "etcd-membership.json"));
     synth({ nodeCount: 3, namePrefix: "node" });
     expect(apply()).toContain("Resources: 4 added, 0 changed, 4 destroyed.");
     expect(standIns.takeVagrantCalls()).toEqual([
@@ -132,6 +155,8 @@ describeWithTool("terraform", TERRAFORM_RELEASE, "Terraform drives Vagrant", () 
   });
 
   it("libvirt: nodes come up in parallel, all after the box", () => {
+    // The destroyed cluster's membership record goes with it before another cluster is made.
+    fs.rmSync(path.join(stateFor(outdir), "test", "core", "etcd-membership.json"));
     synth({ nodeCount: 4 }, { provider: VagrantProvider.LIBVIRT });
     terraform("init", "-no-color");
     expect(apply()).toContain("Resources: 6 added, 0 changed, 0 destroyed.");

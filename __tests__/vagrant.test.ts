@@ -1,3 +1,4 @@
+import { freshTestState } from "./support/state";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -9,7 +10,7 @@ import {
   VagrantProvider,
 } from "../lib";
 import { StandIns } from "./support/stand-ins";
-import { synthVagrant } from "./support/synth";
+import { synthVagrant, tempOutdir } from "./support/synth";
 import { describeWithTool } from "./support/tools";
 
 type Provisioner = { "local-exec": { command: string; when?: string; working_dir: string } };
@@ -19,6 +20,7 @@ type Res = {
   triggers?: Record<string, string>;
   input?: Record<string, string>;
   triggers_replace?: Record<string, string>;
+  lifecycle?: Record<string, unknown>;
 };
 
 describe("VagrantCluster: Terraform resources (null_resource, the default)", () => {
@@ -37,25 +39,30 @@ describe("VagrantCluster: Terraform resources (null_resource, the default)", () 
     expect(vagrant.lifecycle).toBe(LifecycleResource.NULL_RESOURCE);
   });
 
-  it("runs vagrant up on create and vagrant destroy -f on destroy, reading only self", () => {
+  it("replaces the machine and runs vagrant up on create; vagrant destroy -f on destroy, reading only self", () => {
     const node = resources["vagrant_core_core-02"];
+    const generation = node.triggers!.inputs;
+    expect(generation).toMatch(/^[0-9a-f]{64}$/);
     expect(node.provisioner).toEqual([
       {
         "local-exec": {
-          command: "vagrant up --provider virtualbox core-02",
+          command: `if ls .vagrant/machines/core-02/*/id >/dev/null 2>&1; then vagrant destroy -f core-02; fi && vagrant up --provider virtualbox core-02 && echo ${generation} > .vagrant/machines/core-02/coreos-generation`,
           working_dir: "vagrant/core",
         },
       },
       {
         "local-exec": {
-          command: "vagrant destroy -f ${self.triggers.name}",
+          // Only a machine this generation made: not one a newer generation replaced, not a pruned one.
+          command:
+            'if ls .vagrant/machines/${self.triggers.name}/*/id >/dev/null 2>&1 && { [ ! -e .vagrant/machines/${self.triggers.name}/coreos-generation ] || [ "$(cat .vagrant/machines/${self.triggers.name}/coreos-generation)" = "${self.triggers.generation}" ]; }; then vagrant destroy -f ${self.triggers.name}; fi',
           when: "destroy",
           working_dir: "${self.triggers.dir}",
         },
       },
     ]);
-    expect(node.triggers).toMatchObject({ name: "core-02", dir: "vagrant/core" });
-    expect(node.triggers!.inputs).toMatch(/^[0-9a-f]{64}$/);
+    expect(node.triggers).toMatchObject({ name: "core-02", dir: "vagrant/core", generation });
+    // Create-first: the old resource is dropped after the new machine is up.
+    expect(node.lifecycle).toEqual({ create_before_destroy: true });
   });
 
   it("brings VirtualBox nodes up one at a time, after the box and the prune step", () => {
@@ -102,9 +109,16 @@ describe("VagrantCluster: Terraform resources (null_resource, the default)", () 
 
 describe("VagrantCluster: terraform_data and libvirt variants", () => {
   it("terraform_data is the null_resource lifecycle, field for field", () => {
-    const asNull = JSON.stringify(synthVagrant({ nodeCount: 4 }).config.resource.null_resource);
-    const data = synthVagrant({ nodeCount: 4 }, { lifecycle: LifecycleResource.TERRAFORM_DATA })
-      .config.resource.terraform_data as Record<string, Res>;
+    const state = freshTestState();
+    const asNull = JSON.stringify(
+      synthVagrant({ nodeCount: 4 }, {}, tempOutdir(), state).config.resource.null_resource,
+    );
+    const data = synthVagrant(
+      { nodeCount: 4 },
+      { lifecycle: LifecycleResource.TERRAFORM_DATA },
+      tempOutdir(),
+      state,
+    ).config.resource.terraform_data as Record<string, Res>;
     const translated = Object.fromEntries(
       Object.entries(data).map(([id, r]) => {
         const { input, triggers_replace, ...rest } = r;
@@ -122,13 +136,13 @@ describe("VagrantCluster: terraform_data and libvirt variants", () => {
     expect(config.provider).toBeUndefined();
     expect(config.resource.null_resource).toBeUndefined();
     const node = (config.resource.terraform_data as Record<string, Res>)["vagrant_core_core-01"];
-    expect(node.input).toEqual({ name: "core-01", dir: "vagrant/core" });
-    expect(node.triggers_replace!.inputs).toMatch(/^[0-9a-f]{64}$/);
-    expect(node.provisioner[1]["local-exec"]).toEqual({
-      command: "vagrant destroy -f ${self.input.name}",
-      when: "destroy",
-      working_dir: "${self.input.dir}",
-    });
+    const generation = node.triggers_replace!.inputs;
+    expect(generation).toMatch(/^[0-9a-f]{64}$/);
+    expect(node.input).toEqual({ name: "core-01", dir: "vagrant/core", generation });
+    expect(node.provisioner[1]["local-exec"].command).toContain(
+      "then vagrant destroy -f ${self.input.name}; fi",
+    );
+    expect(node.provisioner[1]["local-exec"].working_dir).toBe("${self.input.dir}");
   });
 
   it("libvirt nodes depend only on the box and prune steps, so Terraform brings them up in parallel", () => {

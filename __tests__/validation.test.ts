@@ -1,4 +1,5 @@
-import { Testing, TerraformStack } from "cdktf";
+import { testApp } from "./support/state";
+import { TerraformStack } from "cdktf";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
@@ -267,7 +268,7 @@ describe("bad input is rejected with the prop, the value and what is allowed", (
 
 describe("a rejected cluster writes nothing", () => {
   it("throws while the construct is built, before synthesis starts", () => {
-    const app = Testing.app();
+    const app = testApp();
     const stack = new TerraformStack(app, "bad");
     expect(() => new CoreOsCluster(stack, "core", { nodeCount: 4, etcd: { members: 4 } })).toThrow(
       ClusterConfigError,

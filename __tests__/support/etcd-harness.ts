@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { ETCD_ENV_FILE, ETCD_TLS_FILES, parseEnvironmentFile } from "../../lib";
-import { fromDataUrl, IgnitionConfig } from "../../lib/render/ignition";
+import { fileText, IgnitionConfig } from "../../lib/render/ignition";
 
 /**
  * Runs the etcd members described by synthesized Ignition files as real
@@ -27,7 +27,7 @@ export function readMachine(ignitionFile: string): MachineArtifacts {
   const ignition: IgnitionConfig = JSON.parse(fs.readFileSync(ignitionFile, "utf8"));
   const files: Record<string, { contents: string; mode: number }> = {};
   for (const f of ignition.storage.files) {
-    files[f.path] = { contents: fromDataUrl(f.contents.source), mode: f.mode };
+    files[f.path] = { contents: fileText(f), mode: f.mode };
   }
   return { name: path.basename(ignitionFile, ".ign"), files, ignition };
 }

@@ -9,6 +9,7 @@ import { nodeInstances } from "./nodes";
 import { awsParts } from "./parts";
 import { frontSecurityGroup, nodesSecurityGroup } from "./security";
 import { AwsClusterOptions } from "./options";
+import { awsRollout } from "./rollout";
 import { AwsPlan, planAws } from "./plan";
 import { CoreOsCluster } from "../cluster/cluster";
 import { ClusterConfigError } from "../core/errors";
@@ -82,9 +83,10 @@ export class AwsCluster extends Construct {
       throw new Error(`AwsCluster "${this.node.path}": cluster must be a CoreOsCluster`);
     }
     const frontPlan = front?.plan(`AwsCluster "${this.node.path}"`);
+    const rollout = options.rollingReplacement === false ? undefined : awsRollout(this, cluster);
     this.plan = planAws(
       cluster.plan,
-      { ...options, front: frontPlan },
+      { ...options, front: frontPlan, userDataOverride: rollout?.userData },
       (v) => Token.isUnresolved(v),
       this.node.path,
     );
@@ -96,6 +98,9 @@ export class AwsCluster extends Construct {
     this.subnetIds = network.subnetIds;
     this.securityGroupId = nodesSecurityGroup(parts, network.vpcId);
     this.instances = nodeInstances(parts, network, this.securityGroupId);
+    this.plan.nodes.forEach((n, i) =>
+      rollout?.confirm(this, n.name, this.instances[i], `${n.name}-applied`),
+    );
     this.nodes = this.plan.nodes.map((n, i) => {
       const node = cluster.nodeNamed(n.name);
       return {

@@ -147,6 +147,17 @@ export interface AwsClusterOptions {
    */
   readonly replaceOnImageChange?: boolean;
   /**
+   * Replace nodes whose config changed one per deploy: Terraform destroys
+   * every replaced instance before it creates any, so a change for every
+   * node would otherwise take every node (and all of etcd) down at once.
+   * Each deploy changes the next node's config once the previous one's is
+   * confirmed applied; the synth warns which node goes now and which wait.
+   * Kept in the cluster's state folder. An AMI change with
+   * `replaceOnImageChange` is not held back.
+   * @default true
+   */
+  readonly rollingReplacement?: boolean;
+  /**
    * How long a deregistered (drained) target keeps its open connections.
    * @default Duration.seconds(30)
    */

@@ -41,6 +41,8 @@ export const AWS_LIMITS = {
 export interface AwsOptions extends AwsClusterOptions {
   /** The front's plan, when the cluster runs behind the AWS load balancer. */
   readonly front?: FrontPlan;
+  /** Per node, the Ignition (compact JSON) to give instead of its new one: a rollout holds it back. */
+  readonly userDataOverride?: Readonly<Record<string, string>>;
 }
 
 /** One subnet the nodes use. */
@@ -356,7 +358,7 @@ export function planAws(
   }
 
   const nodes: AwsNodePlan[] = cluster.nodes.map((n) => {
-    const ignition = renderIgnitionCompact(cluster, n);
+    const ignition = options.userDataOverride?.[n.name] ?? renderIgnitionCompact(cluster, n);
     const bytes = Buffer.byteLength(ignition, "utf8");
     if (bytes > USER_DATA_LIMIT) {
       issues.add(

@@ -6,7 +6,12 @@ import { ClusterPlan, NodePlan, planCluster } from "./plan";
 import { RebootStrategy } from "./reboot-strategy";
 import { renderIgnitionJson } from "../render/ignition";
 import { renderPlanSummary } from "../render/plan-summary";
-import { SynthesizedFile, SynthesizedFiles } from "../core/synthesized-files";
+import { onSynthesize, SynthesizedFile, SynthesizedFiles } from "../core/synthesized-files";
+import {
+  MEMBERSHIP_RECORD,
+  parseMembershipRecord,
+  renderMembershipRecord,
+} from "../etcd/membership";
 import { warnUnpinned } from "../core/warnings";
 import { clusterStateDirectory, StateFiles } from "../etcd/state-directory";
 import { CertificateIssuer, EtcdTlsMaterial, MachineCredentials } from "../etcd/tls";
@@ -58,12 +63,26 @@ export class CoreOsCluster extends Construct implements IFrontTarget {
 
   constructor(scope: Construct, id: string, props: CoreOsClusterProps = {}) {
     super(scope, id);
-    const planned = planCluster(props, { id, path: this.node.path });
-    this.stateDirectory = clusterStateDirectory(this, planned.name);
+    // The state folder is named after the cluster: a name the props may not give is checked by the plan.
+    const name = props.name ?? id.toLowerCase().replace(/[^a-z0-9-]/g, "-");
+    this.stateDirectory = clusterStateDirectory(this, name);
+    const store = new StateFiles(this.stateDirectory);
+    const planned = planCluster(props, {
+      id,
+      path: this.node.path,
+      // A name the plan will reject names no folder to read from.
+      previousMembership: /^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$/.test(name)
+        ? parseMembershipRecord(store.read(MEMBERSHIP_RECORD))
+        : undefined,
+      membershipRecordFile: `${this.stateDirectory}/${MEMBERSHIP_RECORD}`,
+    });
+    // What this synth decided about membership is remembered once the synth writes its output.
+    onSynthesize(this, () =>
+      store.write(MEMBERSHIP_RECORD, renderMembershipRecord(planned.etcd.record)),
+    );
     const source = planned.etcd.tlsSource;
     let tls: EtcdTlsMaterial | undefined;
     if (source) {
-      const store = new StateFiles(this.stateDirectory);
       this.issuer = new CertificateIssuer(source.certificateAuthority(store, planned.name), store);
       const machines: Record<string, MachineCredentials> = {};
       for (const n of planned.nodes) {
@@ -93,6 +112,8 @@ export class CoreOsCluster extends Construct implements IFrontTarget {
 
     const files: Record<string, string | SynthesizedFile> = {
       "cluster.json": renderPlanSummary(this.plan, ignitionDir),
+      // Where the state folder is, for deploy-time steps (Terraform reads no absolute paths).
+      "state-directory": `${this.stateDirectory}\n`,
     };
     // Node configs hold the nodes' private keys: readable by the owner only.
     const mode = tls ? 0o600 : 0o644;

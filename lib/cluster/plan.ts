@@ -7,6 +7,7 @@ import { RebootStrategy } from "./reboot-strategy";
 import { checkImage, ContainerImage } from "../core/container-image";
 import { DEFAULT_IMAGES } from "../core/default-images";
 import { EtcdTls, EtcdTlsMaterial } from "../etcd/tls";
+import { MembershipRecord, planMembership, RecordedMember } from "../etcd/membership";
 
 /** etcd client and peer ports. */
 export const ETCD_CLIENT_PORT = 2379;
@@ -29,13 +30,19 @@ export const RESERVED_PATHS = [
   "/etc/profile.d/etcdctl.sh",
   "/etc/zincati/config.d/55-updates-strategy.toml",
   "/etc/etcd/etcd.env",
+  "/etc/etcd/join.env",
 ] as const;
 
 /** Folders the plan writes itself (etcd's certificates and scripts); user files stay out. */
 export const RESERVED_DIRECTORIES = ["/etc/ssl/etcd/", "/opt/etcd/"] as const;
 
 /** Units the plan configures itself; user units may not replace them. */
-export const RESERVED_UNITS = ["etcd-member.service", "locksmithd.service"] as const;
+export const RESERVED_UNITS = [
+  "etcd-member.service",
+  "etcd-member-promote.service",
+  "etcd-member-leave.service",
+  "locksmithd.service",
+] as const;
 
 /** One node of the plan. */
 export interface NodePlan {
@@ -71,10 +78,21 @@ export interface EtcdPlan {
    * made them in the state folder; renderers need it when `scheme` is https.
    */
   readonly tls?: EtcdTlsMaterial;
-  /** `name=https://addr:2380,…`, the static bootstrap list. */
+  /**
+   * The members the cluster was bootstrapped with (first synth), kept in the
+   * state folder: their static settings and the endpoints every node knows
+   * stay the same whatever `members` becomes, so a membership change touches
+   * only the nodes whose role changes.
+   */
+  readonly bootstrap: readonly RecordedMember[];
+  /** `name=https://addr:2380,…` of the bootstrap members, the static bootstrap list. */
   readonly initialCluster: string;
-  /** Client URLs of all members. */
+  /** Client URLs of the bootstrap members: where every node finds the cluster. */
+  readonly seedEndpoints: readonly string[];
+  /** Client URLs of all current members. */
   readonly clientEndpoints: readonly string[];
+  /** What the state folder records after this synth. */
+  readonly record: MembershipRecord;
 }
 
 /** Every prop resolved and checked: the single input of all renderers and targets. */
@@ -103,6 +121,10 @@ export interface PlanContext {
   readonly id: string;
   /** Construct path, seed of the default etcd token. */
   readonly path: string;
+  /** The etcd membership of the last synth, from the state folder; none on the first. */
+  readonly previousMembership?: MembershipRecord;
+  /** Where that record lies, for messages. */
+  readonly membershipRecordFile?: string;
 }
 
 const NAME_RE = /^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$/;
@@ -414,6 +436,12 @@ export function planCluster(props: CoreOsClusterProps, ctx: PlanContext): Cluste
     }
   }
 
+  const membership = planMembership(
+    issues,
+    nodes,
+    ctx.previousMembership,
+    ctx.membershipRecordFile ?? "the membership record",
+  );
   issues.throwIfAny(`CoreOsCluster "${ctx.path}"`);
 
   const withFiles = nodes.map((n) => ({ ...n, files: nodeFiles[n.name] ?? [] }));
@@ -437,10 +465,15 @@ export function planCluster(props: CoreOsClusterProps, ctx: PlanContext): Cluste
       image,
       scheme,
       tlsSource: scheme === "https" ? tls : undefined,
-      initialCluster: memberNodes
+      bootstrap: membership.bootstrap,
+      initialCluster: membership.bootstrap
         .map((m) => `${m.name}=${scheme}://${m.address}:${ETCD_PEER_PORT}`)
         .join(","),
+      seedEndpoints: membership.bootstrap.map(
+        (m) => `${scheme}://${m.address}:${ETCD_CLIENT_PORT}`,
+      ),
       clientEndpoints: memberNodes.map((m) => `${scheme}://${m.address}:${ETCD_CLIENT_PORT}`),
+      record: membership.record,
     },
     standby,
     rebootStrategy,

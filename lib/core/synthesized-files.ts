@@ -15,6 +15,17 @@ interface SynthesisSession {
   };
 }
 
+/** Runs `fn` when cdktf synthesizes the construct's stack (after the stack folder exists). */
+export function onSynthesize(
+  construct: Construct,
+  fn: (session: { readonly outdir: string }) => void,
+): void {
+  Object.defineProperty(construct, CUSTOM_SYNTHESIS, {
+    value: { onSynthesize: fn },
+    enumerable: false,
+  });
+}
+
 /** A file with its permission bits. */
 export interface SynthesizedFile {
   readonly contents: string;
@@ -54,10 +65,7 @@ export class SynthesizedFiles extends Construct {
     this.directory = dir;
     this.files = props.files;
     const stack = TerraformStack.of(this);
-    Object.defineProperty(this, CUSTOM_SYNTHESIS, {
-      value: { onSynthesize: (session: SynthesisSession) => this.write(session, stack) },
-      enumerable: false,
-    });
+    onSynthesize(this, (session) => this.write(session as SynthesisSession, stack));
   }
 
   private write(session: SynthesisSession, stack: TerraformStack): void {

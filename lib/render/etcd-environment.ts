@@ -63,8 +63,10 @@ export function etcdMemberEnvironment(plan: ClusterPlan, node: NodePlan): Enviro
 }
 
 /**
- * An etcd client's settings: the members' endpoints, and with TLS the CA and
- * the machine's client pair, under the names a tool reads them by.
+ * An etcd client's settings: the endpoints of the members the cluster was
+ * bootstrapped with (they stay the same when etcd.members changes, so this
+ * node's config does too; clients fail over among them), and with TLS the CA
+ * and the machine's client pair, under the names a tool reads them by.
  */
 export function etcdClientSettings(
   plan: ClusterPlan,
@@ -78,7 +80,7 @@ export function etcdClientSettings(
           [names.key, ETCD_TLS_FILES.clientKey],
         ]
       : [];
-  return [[names.endpoints, plan.etcd.clientEndpoints.join(",")], ...tls];
+  return [[names.endpoints, plan.etcd.seedEndpoints.join(",")], ...tls];
 }
 
 /** Client settings of one machine for etcdctl (`ETCDCTL_*`), as the profile exports them. */

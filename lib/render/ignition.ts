@@ -1,3 +1,4 @@
+import { gunzipSync, gzipSync } from "node:zlib";
 import { ClusterPlan, NodePlan } from "../cluster/plan";
 import { OsFamily } from "../cluster/operating-system";
 import { RebootStrategy } from "../cluster/reboot-strategy";
@@ -10,7 +11,16 @@ import {
   renderEnvironmentDropin,
   renderEnvironmentFile,
 } from "./etcd-environment";
-import { COPY_STATIC_SETTINGS, etcdMemberUnit, etcdTlsFiles } from "./etcd-units";
+import {
+  ETCD_JOIN_ENV_FILE,
+  ETCD_JOIN_SCRIPT,
+  ETCD_JOIN_SCRIPT_TEXT,
+  etcdJoinEnvironment,
+  etcdLeaveUnit,
+  etcdMemberUnit,
+  etcdPromoteUnit,
+  etcdTlsFiles,
+} from "./etcd-units";
 
 /** The Ignition spec version rendered; Flatcar and Fedora CoreOS both accept it. */
 export const IGNITION_VERSION = "3.3.0";
@@ -29,7 +39,7 @@ export interface IgnitionFile {
   readonly path: string;
   readonly mode: number;
   readonly overwrite: boolean;
-  readonly contents: { readonly source: string };
+  readonly contents: { readonly source: string; readonly compression?: "gzip" };
 }
 
 export interface IgnitionUnit {
@@ -50,8 +60,36 @@ export function fromDataUrl(source: string): string {
   return decodeURIComponent(source.slice("data:,".length));
 }
 
+/** The text of a file as Ignition writes it: plain or gzip-compressed data URL. */
+export function fileText(f: IgnitionFile): string {
+  if (f.contents.compression === "gzip") {
+    const b64 = f.contents.source.replace(/^data:;base64,/, "");
+    return gunzipSync(Buffer.from(b64, "base64")).toString("utf8");
+  }
+  return fromDataUrl(f.contents.source);
+}
+
+/**
+ * gzip as Ignition takes it, made the same on every machine: no file name or
+ * time in the header, and the header's OS byte fixed to "unknown".
+ */
+function gzipDeterministic(text: string): Buffer {
+  const out = gzipSync(Buffer.from(text, "utf8"), { level: 9 });
+  out[9] = 0xff;
+  return out;
+}
+
+/**
+ * A file entry. Its contents travel as a percent-encoded data URL, or gzipped
+ * and base64-encoded when that is shorter (scripts, units): EC2 caps user data
+ * at 16 KiB.
+ */
 export function file(path: string, contents: string, mode = 0o644): IgnitionFile {
-  return { path, mode, overwrite: true, contents: { source: dataUrl(contents) } };
+  const plain = dataUrl(contents);
+  const gzipped = `data:;base64,${gzipDeterministic(contents).toString("base64")}`;
+  return gzipped.length < plain.length
+    ? { path, mode, overwrite: true, contents: { source: gzipped, compression: "gzip" } }
+    : { path, mode, overwrite: true, contents: { source: plain } };
 }
 
 /** Length of each machine's reboot window with RebootStrategy.STAGGERED. */
@@ -147,6 +185,8 @@ function etcdFiles(plan: ClusterPlan, node: NodePlan): IgnitionFile[] {
     ...(node.etcdMember
       ? [file(ETCD_ENV_FILE, renderEnvironmentFile(etcdMemberEnvironment(plan, node)))]
       : []),
+    file(ETCD_JOIN_ENV_FILE, etcdJoinEnvironment(plan, node)),
+    file(ETCD_JOIN_SCRIPT, ETCD_JOIN_SCRIPT_TEXT, 0o755),
     file(
       "/etc/profile.d/etcdctl.sh",
       etcdctlEnvironment(plan)
@@ -159,11 +199,12 @@ function etcdFiles(plan: ClusterPlan, node: NodePlan): IgnitionFile[] {
 function etcdUnits(plan: ClusterPlan, node: NodePlan): IgnitionUnit[] {
   const units: IgnitionUnit[] = [];
   if (node.etcdMember) {
-    units.push({
-      name: "etcd-member.service",
-      enabled: true,
-      contents: etcdMemberUnit(plan, [COPY_STATIC_SETTINGS]),
-    });
+    units.push(
+      { name: "etcd-member.service", enabled: true, contents: etcdMemberUnit(plan) },
+      { name: "etcd-member-promote.service", enabled: true, contents: etcdPromoteUnit(plan) },
+    );
+  } else {
+    units.push({ name: "etcd-member-leave.service", enabled: true, contents: etcdLeaveUnit(plan) });
   }
   units.push(...rebootLockUnits(plan, node.index));
   return units;

@@ -170,9 +170,28 @@ export function boxAddCommand(plan: VagrantPlan): string {
   return `vagrant box list | grep -q '^${name} ' || vagrant box add --name ${name} --provider ${plan.provider} ${plan.boxUrl}`;
 }
 
-/** Shell command that creates and provisions one machine. */
-export function nodeUpCommand(provider: VagrantProvider, node: string): string {
-  return `vagrant up --provider ${provider} ${node}`;
+/** Where a machine's generation (the hash of the inputs it was made from) is kept. */
+function generationFile(node: string): string {
+  return `.vagrant/machines/${node}/coreos-generation`;
+}
+
+/** True (exit 0) when Vagrant has a record of the machine. */
+function machineExists(node: string): string {
+  return `ls .vagrant/machines/${node}/*/id >/dev/null 2>&1`;
+}
+
+/**
+ * Shell command that creates and provisions one machine, replacing the one
+ * that runs under that name (Terraform replaces the resource create-first, so
+ * the old machine goes here, right before the new one comes up: one node at a
+ * time), and records which generation now runs.
+ */
+export function nodeUpCommand(provider: VagrantProvider, node: string, generation: string): string {
+  return [
+    `if ${machineExists(node)}; then vagrant destroy -f ${node}; fi`,
+    `vagrant up --provider ${provider} ${node}`,
+    `echo ${generation} > ${generationFile(node)}`,
+  ].join(" && ");
 }
 
 /**
@@ -204,7 +223,12 @@ export function frontConfigCommand(machine: string, cfgFile: string): string {
   return `for i in $(seq 60); do vagrant upload ${cfgFile} /tmp/haproxy.cfg ${machine} && vagrant ssh ${machine} -c '${install}' && exit 0; sleep 5; done; exit 1`;
 }
 
-/** Shell command that destroys one machine; reads only what a destroy-time provisioner may. */
-export function nodeDestroyCommand(nodeExpr: string): string {
-  return `vagrant destroy -f ${nodeExpr}`;
+/**
+ * Shell command that destroys one machine; reads only what a destroy-time
+ * provisioner may. It leaves alone a machine that is gone (pruned) or that a
+ * newer generation of the resource has already replaced.
+ */
+export function nodeDestroyCommand(nodeExpr: string, generationExpr: string): string {
+  const g = generationFile(nodeExpr);
+  return `if ${machineExists(nodeExpr)} && { [ ! -e ${g} ] || [ "$(cat ${g})" = "${generationExpr}" ]; }; then vagrant destroy -f ${nodeExpr}; fi`;
 }

@@ -31,7 +31,13 @@ interface LifecycleSpec {
   /** Replaces the resource when it changes. */
   readonly trigger: string;
   /** Kept in the resource for destroy-time provisioners, which may read only `self`. */
-  readonly input: { readonly dir: string; readonly name?: string; readonly box?: string };
+  readonly input: {
+    readonly dir: string;
+    readonly name?: string;
+    readonly box?: string;
+    /** The machine's generation: its trigger, which its destroy-time provisioner must read. */
+    readonly generation?: string;
+  };
   readonly create: string;
   readonly destroy?: boolean;
   readonly dependsOn: TerraformResource[];
@@ -213,8 +219,8 @@ export class VagrantCluster extends Construct {
       machines.push(
         this.lifecycleResource(node.name, {
           trigger: node.inputsHash,
-          input: { name: node.name, dir },
-          create: nodeUpCommand(this.plan.provider, node.name),
+          input: { name: node.name, dir, generation: node.inputsHash },
+          create: nodeUpCommand(this.plan.provider, node.name, node.inputsHash),
           destroy: true,
           dependsOn: after,
         }),
@@ -228,8 +234,8 @@ export class VagrantCluster extends Construct {
       const previous = frontMachines[frontMachines.length - 1] ?? machines[machines.length - 1];
       const machine = this.lifecycleResource(m.name, {
         trigger: m.inputsHash,
-        input: { name: m.name, dir },
-        create: nodeUpCommand(this.plan.provider, m.name),
+        input: { name: m.name, dir, generation: m.inputsHash },
+        create: nodeUpCommand(this.plan.provider, m.name, m.inputsHash),
         destroy: true,
         dependsOn: this.plan.parallel ? [this.prune] : [this.prune, previous],
       });
@@ -263,18 +269,22 @@ export class VagrantCluster extends Construct {
             {
               type: "local-exec" as const,
               when: "destroy" as const,
-              command: nodeDestroyCommand(`\${${selfRef}.name}`),
+              command: nodeDestroyCommand(`\${${selfRef}.name}`, `\${${selfRef}.generation}`),
               workingDir: `\${${selfRef}.dir}`,
             },
           ]
         : []),
     ];
+    // Machines are replaced create-first: the create step replaces the running machine itself,
+    // so with the chain of dependencies nodes are replaced one after another, never all at once.
+    const lifecycle = spec.destroy ? { createBeforeDestroy: true } : undefined;
     if (terraformData) {
       return new DataResource(this, id, {
         input: spec.input,
         triggersReplace: { inputs: spec.trigger },
         provisioners,
         dependsOn: spec.dependsOn,
+        lifecycle,
       });
     }
     this.ensureNullProvider();
@@ -282,6 +292,7 @@ export class VagrantCluster extends Construct {
       triggers: { ...spec.input, inputs: spec.trigger },
       provisioners,
       dependsOn: spec.dependsOn,
+      lifecycle,
     });
   }
 

@@ -1,0 +1,90 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { CoreOsClusterProps } from "../lib";
+import { MEMBERSHIP_RECORD } from "../lib/etcd/membership";
+import { synthCluster, tempOutdir } from "./support/synth";
+
+/*
+ * etcd membership across synths: the state folder remembers the members the
+ * cluster was bootstrapped with and the last synth's members, so a change of
+ * etcd.members touches only the nodes whose role changes, and a change that
+ * the cluster cannot make one member at a time without losing quorum stops
+ * the synth with the prop, the value and why.
+ */
+function steps(id: string) {
+  const outdir = tempOutdir();
+  let last: ReturnType<typeof synthCluster> | undefined;
+  return {
+    synth(props: CoreOsClusterProps) {
+      last = synthCluster(props, id, outdir);
+      return last.cluster.nodes.map((n) => n.ignition);
+    },
+    mode() {
+      const dir = last!.cluster.stateDirectory;
+      return fs.statSync(path.join(dir, MEMBERSHIP_RECORD)).mode & 0o777;
+    },
+    record() {
+      const dir = last!.cluster.stateDirectory;
+      return JSON.parse(fs.readFileSync(path.join(dir, MEMBERSHIP_RECORD), "utf8"));
+    },
+  };
+}
+
+describe("etcd membership across synths", () => {
+  it("records the bootstrap members on the first synth, 0600", () => {
+    const s = steps("rec");
+    s.synth({ nodeCount: 4 });
+    expect(s.record()).toEqual({
+      bootstrap: [
+        { name: "core-01", address: "192.168.56.101" },
+        { name: "core-02", address: "192.168.56.102" },
+        { name: "core-03", address: "192.168.56.103" },
+      ],
+      members: ["core-01", "core-02", "core-03"],
+      nodes: ["core-01", "core-02", "core-03", "core-04"],
+    });
+    expect(s.mode()).toBe(0o600);
+  });
+
+  it("3 → 5 → 3 members changes only the nodes whose role changes", () => {
+    const s = steps("grow");
+    const three = s.synth({ nodeCount: 6 });
+    const five = s.synth({ nodeCount: 6, etcd: { members: 5 } });
+    const changed = (a: string[], b: string[]) =>
+      a.map((t, i) => (t === b[i] ? "" : `core-0${i + 1}`)).filter(Boolean);
+    expect(changed(three, five)).toEqual(["core-04", "core-05"]);
+    expect(s.record().bootstrap).toHaveLength(3);
+    expect(s.record().members).toHaveLength(5);
+    const back = s.synth({ nodeCount: 6, etcd: { members: 3 } });
+    expect(changed(five, back)).toEqual(["core-04", "core-05"]);
+    expect(back).toEqual(three);
+  });
+
+  it("refuses shrinking to 1 member from 3 (the last step would lose quorum)", () => {
+    const s = steps("one");
+    s.synth({ nodeCount: 3 });
+    expect(() => s.synth({ nodeCount: 3, etcd: { members: 1 } })).toThrow(
+      /etcd\.members: got 1; allowed: 3 or more while the cluster has 3 members/,
+    );
+    expect(s.record().members).toHaveLength(3);
+  });
+
+  it("refuses removing nodes that are still etcd members", () => {
+    const s = steps("drop");
+    s.synth({ nodeCount: 5, etcd: { members: 5 } });
+    expect(() => s.synth({ nodeCount: 3, etcd: { members: 3 } })).toThrow(
+      /nodeCount: got 3; allowed: a count that keeps the etcd members of the last synth \(core-04, core-05 would go .*lower etcd\.members first and deploy, then nodeCount/,
+    );
+    // The way it works: members first, then nodes.
+    s.synth({ nodeCount: 5, etcd: { members: 3 } });
+    expect(() => s.synth({ nodeCount: 3, etcd: { members: 3 } })).not.toThrow();
+  });
+
+  it("refuses moving the members to other addresses", () => {
+    const s = steps("move");
+    s.synth({ nodeCount: 3 });
+    expect(() => s.synth({ nodeCount: 3, firstHostNumber: 120 })).toThrow(
+      /core-01 at 192\.168\.56\.120.*etcd members cannot move/,
+    );
+  });
+});
