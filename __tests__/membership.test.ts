@@ -1,8 +1,12 @@
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { CoreOsClusterProps } from "../lib";
 import { MEMBERSHIP_RECORD } from "../lib/etcd/membership";
+import { ETCD_JOIN_SCRIPT } from "../lib/render/etcd-units";
+import { fileText, IgnitionConfig } from "../lib/render/ignition";
 import { synthCluster, tempOutdir } from "./support/synth";
+import { describeWithTool } from "./support/tools";
 
 /*
  * etcd membership across synths: the state folder remembers the members the
@@ -86,5 +90,18 @@ describe("etcd membership across synths", () => {
     expect(() => s.synth({ nodeCount: 3, firstHostNumber: 120 })).toThrow(
       /core-01 at 192\.168\.56\.120.*etcd members cannot move/,
     );
+  });
+});
+
+describeWithTool("shellcheck", "shellcheck", "the membership script as the nodes get it", () => {
+  it("passes shellcheck (bash)", () => {
+    const { ignitionFiles } = synthCluster({ nodeCount: 1 });
+    const ign: IgnitionConfig = JSON.parse(fs.readFileSync(ignitionFiles[0], "utf8"));
+    const script = ign.storage.files.find((f) => f.path === ETCD_JOIN_SCRIPT)!;
+    expect(script.mode).toBe(0o755);
+    const file = path.join(path.dirname(ignitionFiles[0]), "etcd-member-join");
+    fs.writeFileSync(file, fileText(script));
+    const r = spawnSync("shellcheck", ["--shell=bash", file], { encoding: "utf8" });
+    expect({ status: r.status, out: r.stdout }).toEqual({ status: 0, out: "" });
   });
 });
