@@ -13,6 +13,7 @@ import { AwsPlan, planAws } from "./plan";
 import { CoreOsCluster } from "../cluster/cluster";
 import { ClusterConfigError } from "../core/errors";
 import { NlbFront } from "../front/front";
+import { Policy } from "../policy/policy";
 
 const AWS_PROVIDER_ID = "aws-provider";
 
@@ -114,6 +115,7 @@ export class AwsCluster extends Construct {
       (v) => Token.isUnresolved(v),
       this.node.path,
     );
+    Policy._declare(this, { kind: "aws", plan: () => this.plan });
     if (!provider) this.ensureDefaultProvider(props.region);
     this.etcdEndpoints = cluster.etcdEndpoints;
     const parts = awsParts(this, this.plan, provider);

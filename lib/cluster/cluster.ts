@@ -1,6 +1,7 @@
 import { TerraformStack, Token } from "cdktf";
 import { Construct } from "constructs";
 import { ClusterConfigError } from "../core/errors";
+import { Policy } from "../policy/policy";
 import { CoreOsClusterProps } from "./props";
 import { FrontMember, IFrontTarget } from "../front/target";
 import { OperatingSystem } from "./operating-system";
@@ -57,6 +58,7 @@ export class CoreOsCluster extends Construct implements IFrontTarget {
       isToken: (v) => Token.isUnresolved(v),
     });
     this.assertNameUnique();
+    Policy._declare(this, { kind: "cluster", plan: () => this.plan });
     this.clusterName = this.plan.name;
     this.os = this.plan.os;
     this.rebootStrategy = this.plan.rebootStrategy;

@@ -2,6 +2,7 @@ import { Token } from "cdktf";
 import { Construct } from "constructs";
 import { ClusterConfigError } from "../core/errors";
 import { checkPropsObject } from "../core/validate";
+import { Policy } from "../policy/policy";
 import { FrontProtocol, ListenerProps, TargetGroupProps } from "./options";
 import {
   FRONT_NAME,
@@ -61,6 +62,8 @@ export class NlbFront extends Construct {
       ]);
     }
     this.frontName = name;
+    // Checked once a target has read the front: an unused front is not deployed.
+    Policy._declare(this, { kind: "front", plan: () => this.frozenPlan });
   }
 
   /** The listeners, in the order added. */
