@@ -62,9 +62,12 @@ function build(
   return { ...built, outdir, target: target(built) };
 }
 
-const aws = (extra: Partial<AwsClusterProps> = {}) => (b: Built) =>
-  new AwsCluster(b.stack, "aws", { cluster: b.cluster, front: b.front, ...extra });
-const vagrant = (b: Built) => new VagrantCluster(b.stack, "local", { cluster: b.cluster, front: b.front });
+const aws =
+  (extra: Partial<AwsClusterProps> = {}) =>
+  (b: Built) =>
+    new AwsCluster(b.stack, "aws", { cluster: b.cluster, front: b.front, ...extra });
+const vagrant = (b: Built) =>
+  new VagrantCluster(b.stack, "local", { cluster: b.cluster, front: b.front });
 
 describe("the policy check runs on every synth, registered by the constructs", () => {
   it("is on the stack as soon as a cluster exists", () => {
@@ -178,11 +181,11 @@ describe("warnings: insecure settings a user chose", () => {
     });
     b.app.synth();
     expect(annotations(b.app, "warn")).toEqual([]);
-    expect(annotations(b.app, "info").map((i) => i.slice(0, 7)).sort()).toEqual([
-      "[CC-W1]",
-      "[CC-W2]",
-      "[CC-W3]",
-    ]);
+    expect(
+      annotations(b.app, "info")
+        .map((i) => i.slice(0, 7))
+        .sort(),
+    ).toEqual(["[CC-W1]", "[CC-W2]", "[CC-W3]"]);
   });
 
   it("refuses to acknowledge an error rule or an unknown id", () => {

@@ -37,12 +37,7 @@ export {
   TargetMemberPlan,
   HealthCheckPlan,
 } from "./front/plan";
-export {
-  Policy,
-  PolicyError,
-  PolicyReport,
-  ACKNOWLEDGED_RULES_CONTEXT,
-} from "./policy/policy";
+export { Policy, PolicyError, PolicyReport, ACKNOWLEDGED_RULES_CONTEXT } from "./policy/policy";
 export {
   PolicyLevel,
   PolicyRule,

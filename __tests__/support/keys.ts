@@ -41,5 +41,9 @@ export function ecdsaPublicKey(curve: 256 | 384 | 521 = 256, comment = "test@exa
     format: "jwk",
   });
   const point = Buffer.concat([Buffer.from([4]), b64url(jwk.x), b64url(jwk.y)]);
-  return keyLine(`ecdsa-sha2-nistp${curve}`, [sshString(`nistp${curve}`), sshString(point)], comment);
+  return keyLine(
+    `ecdsa-sha2-nistp${curve}`,
+    [sshString(`nistp${curve}`), sshString(point)],
+    comment,
+  );
 }

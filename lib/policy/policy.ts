@@ -57,7 +57,9 @@ export class Policy implements IAspect {
    */
   public static acknowledge(scope: IConstruct, ruleIds: readonly string[], reason: string): void {
     const issues = new IssueCollector();
-    const ids: readonly string[] = Array.isArray(ruleIds) ? ruleIds : [ruleIds as unknown as string];
+    const ids: readonly string[] = Array.isArray(ruleIds)
+      ? ruleIds
+      : [ruleIds as unknown as string];
     if (typeof reason !== "string" || reason.trim().length === 0) {
       issues.add("reason", reason, "why the warning is acceptable here, in words");
     }
@@ -83,7 +85,8 @@ export class Policy implements IAspect {
   public static _declare(construct: IConstruct, subject: PolicySubject): void {
     Object.defineProperty(construct, SUBJECT, { value: subject, enumerable: false });
     const stack = TerraformStack.of(construct);
-    if (!Aspects.of(stack).all.some((a) => a instanceof Policy)) Aspects.of(stack).add(new Policy());
+    if (!Aspects.of(stack).all.some((a) => a instanceof Policy))
+      Aspects.of(stack).add(new Policy());
   }
 
   /** Every finding of every rule in the app (or below `scope`), acknowledged or not. */
