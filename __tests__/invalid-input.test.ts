@@ -575,6 +575,23 @@ const CLUSTER: Case[] = [
     "without control characters",
   ],
   [
+    "unit line that is not Key=Value",
+    (c) => c.cluster({ units: [unit(`[Service]\nExecStart=/bin/true\nbogus${INSTALL}`)] }),
+    "units[0].contents",
+    "[Service]",
+    'line 3 ("bogus") is inside a section but is neither Key=Value',
+  ],
+  [
+    "unit section header unclosed",
+    (c) =>
+      c.cluster({
+        units: [{ name: "a.service", dropins: [{ name: "x.conf", contents: "[Service\nA=b\n" }] }],
+      }),
+    "units[0].dropins[0].contents",
+    "[Service",
+    "neither Key=Value, a comment, a [Section] header",
+  ],
+  [
     "unit enabled 'yes'",
     (c) => c.cluster({ units: [{ name: "a.service", enabled: "yes" as never }] }),
     "units[0].enabled",

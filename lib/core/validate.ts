@@ -161,12 +161,33 @@ export function checkUnitText(text: string): string | undefined {
   if (CONTROL_IN_TEXT.test(text)) {
     return "unit text without control characters (NUL, escape, …) other than tab and newline";
   }
-  const lines = text.split("\n");
-  const long = lines.findIndex(
-    (l) => Buffer.byteLength(l.replace(/\r$/, "")) > UNIT_LINE_MAX_BYTES,
-  );
+  const lines = text.split("\n").map((l) => l.replace(/\r$/, ""));
+  const long = lines.findIndex((l) => Buffer.byteLength(l) > UNIT_LINE_MAX_BYTES);
   if (long >= 0) {
     return `lines of at most ${UNIT_LINE_MAX_BYTES} bytes (line ${long + 1} has ${Buffer.byteLength(lines[long])}): Ignition and systemd refuse longer ones; split it with a trailing \\`;
+  }
+  const bad = unparsableUnitLine(lines);
+  if (bad !== undefined) {
+    return `unit text Ignition can parse: line ${bad + 1} (${JSON.stringify(lines[bad].slice(0, 40))}) is inside a section but is neither Key=Value, a comment, a [Section] header nor a continued value`;
+  }
+  return undefined;
+}
+
+/** The first line go-systemd's unit parser (Ignition's) refuses; undefined when none. */
+function unparsableUnitLine(lines: readonly string[]): number | undefined {
+  let inSection = false;
+  let continued = false;
+  for (const [i, line] of lines.entries()) {
+    const t = line.trim();
+    const wasContinued: boolean = continued;
+    continued = inSection && t.endsWith("\\") && (wasContinued || t.includes("="));
+    if (wasContinued || t === "" || t.startsWith("#") || t.startsWith(";")) continue;
+    if (t.startsWith("[")) {
+      if (!t.includes("]")) return i;
+      inSection = true;
+    } else if (inSection && !t.includes("=")) {
+      return i;
+    }
   }
   return undefined;
 }
