@@ -140,9 +140,13 @@ function checkRange(
   return false;
 }
 
-/** Node name digits: at least 2 (core-01), more when the count needs them. */
-export function nameWidth(nodeCount: number): number {
-  return Math.max(2, String(nodeCount).length);
+/**
+ * Node numbers are padded to 2 digits (core-01 … core-99, then core-100):
+ * a fixed width, so growing the cluster past 99 nodes renames no node (a
+ * renamed node is a new machine).
+ */
+export function nameWidth(_nodeCount: number): number {
+  return 2;
 }
 
 /** Paths on the node that are already taken, with who takes them. */
