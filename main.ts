@@ -13,6 +13,7 @@ import {
   FrontProtocol,
   NlbFront,
   OperatingSystem,
+  Policy,
   VagrantCluster,
 } from "./lib";
 import { AwsCluster, AwsNetwork } from "./lib/aws";
@@ -146,6 +147,11 @@ export class CoreOsAwsStack extends TerraformStack {
       publicAddresses: true,
       sshAllowedCidrs: props.sshAllowedCidrs,
     });
+    Policy.acknowledge(
+      this.aws,
+      ["CC-W2"],
+      "public subnets without a NAT gateway: nodes need a public address to reach image registries and updates; inbound stays closed but for sshAllowedCidrs",
+    );
 
     new TerraformOutput(this, "front_url", {
       description: "The cluster's one address: HTTP through the Network Load Balancer",

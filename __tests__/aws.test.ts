@@ -576,7 +576,7 @@ describe("AwsCluster bad input: clear errors at synth time", () => {
     const stack = new TerraformStack(Testing.app(), "x");
     expect(
       () => new AwsCluster(stack, "aws", { cluster: new Construct(stack, "c") as CoreOsCluster }),
-    ).toThrow(/cluster must be a CoreOsCluster/);
+    ).toThrow(/cluster: got .*; allowed: a CoreOsCluster/);
   });
 });
 

@@ -37,3 +37,12 @@ export {
   TargetMemberPlan,
   HealthCheckPlan,
 } from "./front/plan";
+export { Policy, PolicyError, PolicyReport, ACKNOWLEDGED_RULES_CONTEXT } from "./policy/policy";
+export {
+  PolicyLevel,
+  PolicyRule,
+  PolicyFinding,
+  POLICY_RULES,
+  ADMIN_PORTS,
+  UNAUTHENTICATED_CONTROL_PORTS,
+} from "./policy/rules";

@@ -13,6 +13,7 @@ import { AwsPlan, planAws } from "./plan";
 import { CoreOsCluster } from "../cluster/cluster";
 import { ClusterConfigError } from "../core/errors";
 import { NlbFront } from "../front/front";
+import { Policy } from "../policy/policy";
 
 const AWS_PROVIDER_ID = "aws-provider";
 
@@ -77,9 +78,35 @@ export class AwsCluster extends Construct {
 
   constructor(scope: Construct, id: string, props: AwsClusterProps) {
     super(scope, id);
+    const where = `AwsCluster "${this.node.path}"`;
+    if (typeof props !== "object" || props === null || Array.isArray(props)) {
+      throw new ClusterConfigError(where, [
+        { prop: "props", value: props, allowed: "an object of AwsClusterProps with a cluster" },
+      ]);
+    }
     const { cluster, front, provider, ...options } = props;
     if (!(cluster instanceof CoreOsCluster)) {
-      throw new Error(`AwsCluster "${this.node.path}": cluster must be a CoreOsCluster`);
+      throw new ClusterConfigError(where, [
+        { prop: "cluster", value: cluster, allowed: "a CoreOsCluster" },
+      ]);
+    }
+    if (front !== undefined && !(front instanceof NlbFront)) {
+      throw new ClusterConfigError(where, [
+        { prop: "front", value: front, allowed: "an NlbFront, or leave it out" },
+      ]);
+    }
+    // Two AWS targets over one cluster would create its instances twice under one set of ids.
+    const twin = TerraformStack.of(this)
+      .node.findAll()
+      .find((c) => c instanceof AwsCluster && c !== this && c.plan?.cluster === cluster.plan);
+    if (twin) {
+      throw new ClusterConfigError(where, [
+        {
+          prop: "cluster",
+          value: `CoreOsCluster "${cluster.node.path}"`,
+          allowed: `a cluster no other AwsCluster of this stack runs: AwsCluster "${twin.node.path}" already runs it`,
+        },
+      ]);
     }
     const frontPlan = front?.plan(`AwsCluster "${this.node.path}"`);
     this.plan = planAws(
@@ -88,6 +115,7 @@ export class AwsCluster extends Construct {
       (v) => Token.isUnresolved(v),
       this.node.path,
     );
+    Policy._declare(this, { kind: "aws", plan: () => this.plan });
     if (!provider) this.ensureDefaultProvider(props.region);
     this.etcdEndpoints = cluster.etcdEndpoints;
     const parts = awsParts(this, this.plan, provider);

@@ -40,7 +40,7 @@ export class AwsNetwork {
    * internet gateway and a route table.
    */
   public static create(options: CreatedNetworkOptions = {}): AwsNetwork {
-    return new AwsNetwork("create", options.availabilityZones, undefined, undefined);
+    return new AwsNetwork("create", options?.availabilityZones, undefined, undefined);
   }
 
   /** A VPC and subnets that already exist or that another construct of the stack creates. */
@@ -80,7 +80,7 @@ export class AwsMachineImage {
    * (owner 125523088429, description `Fedora CoreOS <stream> *`).
    */
   public static lookup(options: MachineImageLookupOptions = {}): AwsMachineImage {
-    return new AwsMachineImage(undefined, options.architecture ?? CpuArchitecture.X86_64);
+    return new AwsMachineImage(undefined, options?.architecture ?? CpuArchitecture.X86_64);
   }
 
   /** A fixed AMI id, `ami-…`, e.g. a pinned or self-built image. */

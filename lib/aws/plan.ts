@@ -3,8 +3,9 @@ import { AwsClusterOptions, AwsMachineImage, AwsNetwork, CpuArchitecture } from 
 import { Duration } from "../core/duration";
 import { IssueCollector } from "../core/errors";
 import { Balancing, ClientAffinity, HealthCheckProtocol } from "../front/options";
-import { FrontPlan, HealthCheckPlan, isWhole } from "../front/plan";
-import { contains, parseCidr, parseIpv4 } from "../core/network";
+import { checkFrontRunsCluster, FrontPlan, HealthCheckPlan, isWhole } from "../front/plan";
+import { contains, parseIpv4 } from "../core/network";
+import { checkSourceCidr, isPlainObject } from "../core/validate";
 import { OsFamily } from "../cluster/operating-system";
 import { ClusterPlan, ETCD_CLIENT_PORT, ETCD_PEER_PORT } from "../cluster/plan";
 import { renderIgnitionCompact } from "../render/ignition";
@@ -35,7 +36,12 @@ export const AWS_LIMITS = {
   firstUsableHost: 4,
   /** Names of load balancers and target groups. */
   nameLength: 32,
+  /** Tags per resource (AWS: 50), less the two the cluster sets (Name, coreos-cluster). */
+  userTags: 48,
 } as const;
+
+/** Tags the cluster sets on every resource itself. */
+export const RESERVED_TAGS = ["Name", "coreos-cluster"] as const;
 
 /** The AWS target's props as the plan reads them: the front already planned. */
 export interface AwsOptions extends AwsClusterOptions {
@@ -161,6 +167,8 @@ const GRAVITON_RE = /^(a1|[a-z]+\d+g[a-z]*)\./;
 const REGION_RE = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 const ZONE_RE = /^[a-z]{2}(-[a-z0-9]+)+[a-z]$/;
 const TAG_KEY_RE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
+/** Tag values Elastic Load Balancing accepts (EC2 takes more; the load balancer is tagged too). */
+const TAG_VALUE_RE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$/u;
 
 function resourceId(prefix: string): RegExp {
   return new RegExp(`^${prefix}-[0-9a-f]{8}([0-9a-f]{9})?$`);
@@ -185,8 +193,8 @@ function checkCidrs(
   }
   const good: string[] = [];
   cidrs.forEach((c, i) => {
-    const parsed = typeof c === "string" ? parseCidr(c) : { reason: "an IPv4 CIDR" };
-    if ("reason" in parsed) issues.add(`${prop}[${i}]`, c, parsed.reason);
+    const reason = checkSourceCidr(c);
+    if (reason) issues.add(`${prop}[${i}]`, c, reason);
     else good.push(c);
   });
   return good;
@@ -325,7 +333,7 @@ export function planAws(
   }
   const rootVolumeGiB = options.rootVolumeGiB ?? 20;
   const vol = AWS_LIMITS.rootVolumeGiB;
-  if (!isWhole(rootVolumeGiB, vol.min, vol.max)) {
+  if (literal(rootVolumeGiB) && !isWhole(rootVolumeGiB, vol.min, vol.max)) {
     issues.add("rootVolumeGiB", rootVolumeGiB, `a whole number from ${vol.min} to ${vol.max}`);
   }
   const sshAllowedCidrs = checkCidrs(
@@ -347,13 +355,7 @@ export function planAws(
     issues.add("region", region, "an AWS region such as eu-central-1");
   }
   const tags = options.tags ?? {};
-  for (const [k, v] of Object.entries(tags)) {
-    if (!TAG_KEY_RE.test(k) || k.startsWith("aws:")) {
-      issues.add(`tags`, k, "tag keys of 1-128 letters, digits, spaces and _.:/=+-@, not aws:…");
-    } else if (typeof v !== "string" || v.length > 256) {
-      issues.add(`tags.${k}`, v, "a string of at most 256 characters");
-    }
-  }
+  checkTags(issues, tags, isToken);
 
   const nodes: AwsNodePlan[] = cluster.nodes.map((n) => {
     const ignition = renderIgnitionCompact(cluster, n);
@@ -375,6 +377,7 @@ export function planAws(
   });
 
   const front = options.front ? planAwsFront(cluster, options, issues) : undefined;
+  if (options.front) checkFrontRunsCluster(issues, options.front, cluster);
   issues.throwIfAny(`AwsCluster "${path}"`);
   return {
     cluster,
@@ -391,11 +394,44 @@ export function planAws(
     publicAddresses,
     replaceOnImageChange,
     region,
-    tags: { ...tags },
+    tags: isPlainObject(tags) ? { ...tags } : {},
     nodes,
     etcdPorts: [ETCD_CLIENT_PORT, ETCD_PEER_PORT],
     front,
   };
+}
+
+/** User tags: AWS's key and value rules and count, and not the tags the cluster sets itself. */
+function checkTags(issues: IssueCollector, tags: unknown, isToken: (v: unknown) => boolean): void {
+  if (!isPlainObject(tags)) {
+    issues.add("tags", tags, "an object of tag key → value");
+    return;
+  }
+  const keys = Object.keys(tags);
+  if (keys.length > AWS_LIMITS.userTags) {
+    issues.add(
+      "tags",
+      `${keys.length} tags`,
+      `at most ${AWS_LIMITS.userTags}: AWS allows 50 per resource and the cluster sets ${RESERVED_TAGS.join(" and ")}`,
+    );
+  }
+  for (const [k, v] of Object.entries(tags)) {
+    if ((RESERVED_TAGS as readonly string[]).includes(k)) {
+      issues.add(
+        "tags",
+        k,
+        `a key other than ${RESERVED_TAGS.join(" and ")}: the cluster sets them per resource (Name: core-01, core-02, …); a ${k} tag here would give every resource the same one`,
+      );
+    } else if (!TAG_KEY_RE.test(k) || k.startsWith("aws:")) {
+      issues.add(`tags`, k, "tag keys of 1-128 letters, digits, spaces and _.:/=+-@, not aws:…");
+    } else if (!isToken(v) && (typeof v !== "string" || !TAG_VALUE_RE.test(v))) {
+      issues.add(
+        `tags.${k}`,
+        v,
+        "a string of at most 256 letters, digits, spaces and _.:/=+-@ (what AWS load balancers accept)",
+      );
+    }
+  }
 }
 
 function amiLookup(cluster: ClusterPlan, image: AwsMachineImage): AwsImagePlan["lookup"] {

@@ -1,4 +1,7 @@
+import { TerraformStack, Token } from "cdktf";
 import { Construct } from "constructs";
+import { ClusterConfigError } from "../core/errors";
+import { Policy } from "../policy/policy";
 import { CoreOsClusterProps } from "./props";
 import { FrontMember, IFrontTarget } from "../front/target";
 import { OperatingSystem } from "./operating-system";
@@ -49,7 +52,13 @@ export class CoreOsCluster extends Construct implements IFrontTarget {
 
   constructor(scope: Construct, id: string, props: CoreOsClusterProps = {}) {
     super(scope, id);
-    this.plan = planCluster(props, { id, path: this.node.path });
+    this.plan = planCluster(props, {
+      id,
+      path: this.node.path,
+      isToken: (v) => Token.isUnresolved(v),
+    });
+    this.assertNameUnique();
+    Policy._declare(this, { kind: "cluster", plan: () => this.plan });
     this.clusterName = this.plan.name;
     this.os = this.plan.os;
     this.rebootStrategy = this.plan.rebootStrategy;
@@ -74,7 +83,28 @@ export class CoreOsCluster extends Construct implements IFrontTarget {
 
   /** Every node as a front target; standby nodes take traffic only while active ones are down. */
   public frontMembers(): readonly FrontMember[] {
-    return this.nodes.map((n) => ({ name: n.name, address: n.address, standby: n.standby }));
+    return this.nodes.map((n) => ({
+      name: n.name,
+      address: n.address,
+      standby: n.standby,
+      cluster: this.node.path,
+    }));
+  }
+
+  // Two clusters of one name in one stack would write one artifact folder and one set of logical ids.
+  private assertNameUnique(): void {
+    const other = TerraformStack.of(this)
+      .node.findAll()
+      .find((c) => c instanceof CoreOsCluster && c !== this && c.clusterName === this.plan.name);
+    if (other) {
+      throw new ClusterConfigError(`CoreOsCluster "${this.node.path}"`, [
+        {
+          prop: "name",
+          value: this.plan.name,
+          allowed: `a name no other cluster of stack "${TerraformStack.of(this).node.id}" uses: CoreOsCluster "${other.node.path}" is already named ${this.plan.name} (artifact folders and Terraform ids would overwrite each other)`,
+        },
+      ]);
+    }
   }
 
   /** A node by name; throws with the known names when there is none. */

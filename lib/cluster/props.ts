@@ -82,8 +82,8 @@ export interface CoreOsClusterProps {
    */
   readonly nodeCount?: number | undefined;
   /**
-   * Node name prefix; nodes are `<prefix>-01`, `<prefix>-02`, … zero-padded to
-   * fit the count (`core-001` from 100 nodes on).
+   * Node name prefix; nodes are `<prefix>-01`, `<prefix>-02`, … `<prefix>-99`,
+   * `<prefix>-100`: two digits at least, so growing renames no node.
    * @default "core"
    */
   readonly namePrefix?: string | undefined;

@@ -153,8 +153,22 @@ export function renderIgnition(plan: ClusterPlan, node: NodePlan): IgnitionConfi
       ],
     },
     storage: { files },
-    systemd: { units: [...etcdUnits(plan, node), ...userUnits] },
+    systemd: { units: mergeUnits([...etcdUnits(plan, node), ...userUnits]) },
   };
+}
+
+/**
+ * One entry per unit name (Ignition refuses duplicates): a user's drop-ins
+ * for a unit the cluster configures (etcd-member.service) join its entry.
+ */
+function mergeUnits(units: readonly IgnitionUnit[]): IgnitionUnit[] {
+  const byName = new Map<string, IgnitionUnit>();
+  for (const u of units) {
+    const first = byName.get(u.name);
+    const dropins = [...(first?.dropins ?? []), ...(u.dropins ?? [])];
+    byName.set(u.name, first ? { ...first, ...(dropins.length ? { dropins } : {}) } : u);
+  }
+  return [...byName.values()];
 }
 
 /** Ignition as the JSON text a machine reads: stable key order, trailing newline. */
