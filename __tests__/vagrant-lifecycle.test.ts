@@ -63,8 +63,11 @@ function environment() {
 
 describeWithTool("terraform", TERRAFORM_RELEASE, "Terraform drives Vagrant", () => {
   jest.setTimeout(180_000);
-  const env = environment();
-  afterAll(() => env.cleanup());
+  let env: ReturnType<typeof environment>;
+  beforeAll(() => {
+    env = environment();
+  });
+  afterAll(() => env?.cleanup());
   const apply = () => env.ok("apply", "-auto-approve", "-no-color");
   const calls = () => env.standIns.takeVagrantCalls();
   const changedCore02 = {
@@ -158,7 +161,7 @@ describeWithTool(
     beforeEach(() => {
       env = environment();
     });
-    afterEach(() => env.cleanup());
+    afterEach(() => env?.cleanup());
     const deploy = (PATH?: string) => env.terraform(["apply", "-auto-approve", "-no-color"], PATH);
     /** Only the first step ran, and failed: no vagrant call, no machine; the next deploy retries it. */
     const expectNothingCreated = () => {

@@ -392,6 +392,9 @@ describeWithTool("vagrant", "vagrant", "vagrant validate on generated Vagrantfil
     const { vagrantDir } = synthVagrant(props, options);
     const r = validate(vagrantDir);
     expect(r).toEqual({ status: 0, out: expect.stringContaining("validated successfully") });
+    // Serial logging: the Vagrantfile creates log/ before VirtualBox writes into it.
+    const serial = (options as { serialLogging?: boolean }).serialLogging === true;
+    expect(fs.existsSync(path.join(vagrantDir, "log"))).toBe(serial);
   });
 
   it.each([
