@@ -18,16 +18,22 @@ import {
 } from "./lib";
 import { AwsCluster, AwsNetwork } from "./lib/aws";
 
-/** A tiny web service on every node that answers with the node's name: shows the balancing. */
+/**
+ * A tiny web service on every node that answers with the node's name: shows the balancing.
+ * It restarts every 5 s for as long as it fails (e.g. the image pull before the network is
+ * up); StartLimitIntervalSec=0 keeps systemd's start limit from giving up on it.
+ */
 const HELLO_UNIT = `[Unit]
 Description=hello: answers with this node's name on port 8080
 Wants=network-online.target docker.service
 After=network-online.target docker.service
+StartLimitIntervalSec=0
 
 [Service]
 ExecStartPre=-/usr/bin/docker rm --force hello
 ExecStart=/usr/bin/docker run --rm --name hello --hostname %H --publish 8080:8080 docker.io/library/busybox:1.36 sh -c 'mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www'
 Restart=always
+RestartSec=5s
 
 [Install]
 WantedBy=multi-user.target

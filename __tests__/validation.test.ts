@@ -191,6 +191,42 @@ const BAD: Array<[string, CoreOsClusterProps, string, string, string]> = [
     "each unit name once",
   ],
   [
+    "enabled unit that says nowhere to start",
+    { units: [{ name: "a.service", contents: "[Service]\nExecStart=/bin/true\n" }] },
+    "units[0].contents",
+    '"[Service] ExecStart=/bin/true "',
+    "an [Install] section with WantedBy=",
+  ],
+  [
+    "enabled unit with Also=",
+    {
+      units: [
+        {
+          name: "a.service",
+          contents:
+            "[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\nAlso=b.service\n",
+        },
+      ],
+    },
+    "units[0].contents",
+    '"Also=b.service"',
+    "list those units in units themselves",
+  ],
+  [
+    "enabled template unit",
+    {
+      units: [
+        {
+          name: "worker@.service",
+          contents: "[Service]\nExecStart=/bin/echo %i\n[Install]\nWantedBy=multi-user.target\n",
+        },
+      ],
+    },
+    "units[0].name",
+    '"worker@.service"',
+    "an instance name",
+  ],
+  [
     "dropin name",
     { units: [{ name: "a.service", dropins: [{ name: "x.txt", contents: "" }] }] },
     "units[0].dropins[0].name",

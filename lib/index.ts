@@ -25,7 +25,13 @@ export {
 } from "./render/etcd-environment";
 export * from "./vagrant/vagrant-cluster";
 export * from "./vagrant/options";
-export { VagrantPlan, VagrantNodePlan, planVagrant, flatcarBoxUrl } from "./vagrant/plan";
+export {
+  VagrantPlan,
+  VagrantNodePlan,
+  planVagrant,
+  flatcarBoxUrl,
+  flatcarBoxName,
+} from "./vagrant/plan";
 export * from "./core/duration";
 export * from "./front/front";
 export * from "./front/options";

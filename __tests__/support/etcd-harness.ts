@@ -41,6 +41,7 @@ function hostOf(url: string): string {
 export class EtcdTestCluster {
   public readonly members: EtcdMember[];
   private readonly dataRoot: string;
+  private readonly addressMap = new Map<string, string>();
 
   /**
    * @param settings per-member ETCD_* settings, as read from the drop-ins
@@ -48,25 +49,27 @@ export class EtcdTestCluster {
    */
   constructor(settings: readonly Record<string, string>[], loopbackNet: number) {
     this.dataRoot = fs.mkdtempSync(path.join(os.tmpdir(), "etcd-members-"));
-    const addressMap = new Map<string, string>();
     settings.forEach((s, i) => {
-      addressMap.set(hostOf(s.ETCD_LISTEN_PEER_URLS), `127.0.${loopbackNet}.${i + 1}`);
+      this.addressMap.set(hostOf(s.ETCD_LISTEN_PEER_URLS), `127.0.${loopbackNet}.${i + 1}`);
     });
-    const remap = (value: string): string =>
-      value.replace(/\/\/([0-9.]+):/g, (whole, host: string) =>
-        addressMap.has(host) ? `//${addressMap.get(host)}:` : whole,
-      );
     this.members = settings.map((s) => {
       const env: Record<string, string> = {};
-      for (const [k, v] of Object.entries(s)) env[k] = remap(v);
+      for (const [k, v] of Object.entries(s)) env[k] = this.remap(v);
       env.ETCD_DATA_DIR = path.join(this.dataRoot, s.ETCD_NAME);
       return { name: s.ETCD_NAME, clientUrl: env.ETCD_ADVERTISE_CLIENT_URLS, env, log: "" };
     });
   }
 
-  /** Starts every member with its ETCD_* settings as the only configuration. */
-  start(): void {
-    for (const m of this.members) {
+  /** Text with each member's node address in URLs replaced by its loopback address. */
+  remap(text: string): string {
+    return text.replace(/\/\/([0-9.]+):/g, (whole, host: string) =>
+      this.addressMap.has(host) ? `//${this.addressMap.get(host)}:` : whole,
+    );
+  }
+
+  /** Starts the members (all, or those named) with their ETCD_* settings as the only configuration. */
+  start(only?: readonly string[]): void {
+    for (const m of this.members.filter((x) => !only || only.includes(x.name))) {
       const child = spawn("etcd", [], {
         env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...m.env },
         stdio: ["ignore", "pipe", "pipe"],

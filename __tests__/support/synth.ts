@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { Testing, TerraformStack } from "cdktf";
+import { LocalBackend, Testing, TerraformStack } from "cdktf";
 import { CoreOsCluster, CoreOsClusterProps, VagrantCluster, VagrantClusterProps } from "../../lib";
 
 /** A synthesized stack holding one cluster, with its folder on disk. */
@@ -58,6 +58,8 @@ export function synthVagrant(
 ): SynthesizedVagrant {
   const app = Testing.app({ outdir });
   const stack = new TerraformStack(app, "test");
+  // State next to the synth output: cdktf's default is the project folder, shared by all tests.
+  new LocalBackend(stack, { path: path.join(outdir, "terraform.tfstate") });
   const cluster = new CoreOsCluster(stack, "core", props);
   const vagrant = new VagrantCluster(stack, "local", { cluster, ...options });
   app.synth();

@@ -19,6 +19,7 @@ import {
 } from "../core/validate";
 import { FlatcarChannel, OperatingSystem, OsFamily } from "./operating-system";
 import { RebootStrategy } from "./reboot-strategy";
+import { hasInstallTargets, parseInstallSection } from "../core/systemd-install";
 
 /** etcd client and peer ports. */
 export const ETCD_CLIENT_PORT = 2379;
@@ -34,12 +35,20 @@ export const LIMITS = {
   memoryMiB: { min: 512, max: 262144 },
 } as const;
 
+/**
+ * Where every machine's ready check lives (Flatcar puts /opt/bin on PATH).
+ * Ignition writes it, so finding it on a machine shows that the machine's
+ * config was applied; running it says whether the machine is up.
+ */
+export const READY_CHECK_PATH = "/opt/bin/coreos-cluster-ready";
+
 /** Paths the plan writes itself; user files may not replace them. */
 export const RESERVED_PATHS = [
   "/etc/hostname",
   "/etc/flatcar/update.conf",
   "/etc/profile.d/etcdctl.sh",
   "/etc/zincati/config.d/55-updates-strategy.toml",
+  READY_CHECK_PATH,
 ] as const;
 
 /** Units the plan configures itself; user units may not replace them. */
@@ -245,20 +254,42 @@ function checkUnits(issues: IssueCollector, units: readonly SystemdUnit[]): void
     }
     if (unit.contents !== undefined) {
       checkUnitContents(issues, `${prop}.contents`, unit.contents);
-      if (
-        typeof unit.contents === "string" &&
-        unit.enabled !== false &&
-        !/^\[Install\]\s*$/m.test(unit.contents)
-      ) {
-        issues.add(
-          `${prop}.enabled`,
-          unit.enabled ?? "true (default with contents)",
-          "enabled: false, or an [Install] section (e.g. WantedBy=multi-user.target) in contents: without one, enabling does nothing",
-        );
-      }
     }
     checkDropins(issues, prop, unit);
+    checkEnabledUnit(issues, unit, prop);
   });
+}
+
+/**
+ * An enabled unit must say where it starts, as `systemctl enable` needs: the
+ * cluster writes the links its [Install] section asks for.
+ */
+function checkEnabledUnit(issues: IssueCollector, unit: SystemdUnit, prop: string): void {
+  const enabled = unit.enabled ?? unit.contents !== undefined;
+  const texts = [unit.contents, ...(unit.dropins ?? []).map((d) => d?.contents)];
+  if (!enabled || texts.some((t) => t !== undefined && typeof t !== "string")) return;
+  const install = parseInstallSection(...texts.filter((t): t is string => t !== undefined));
+  if (install.also.length > 0) {
+    issues.add(
+      `${prop}.contents`,
+      `Also=${install.also.join(" ")}`,
+      "no Also= in an enabled unit: list those units in units themselves",
+    );
+  }
+  if (unit.contents === undefined) return; // a unit the OS ships: enabled as its type's target wants
+  if (!hasInstallTargets(install)) {
+    issues.add(
+      `${prop}.contents`,
+      unit.contents,
+      "an [Install] section with WantedBy= (e.g. WantedBy=multi-user.target), RequiredBy= or Alias= for an enabled unit, or enabled: false",
+    );
+  } else if (/@\.[a-z]+$/.test(unit.name) && !install.defaultInstance) {
+    issues.add(
+      `${prop}.name`,
+      unit.name,
+      "an instance name (e.g. worker@1.service) or DefaultInstance= in [Install]: a template unit cannot start on its own",
+    );
+  }
 }
 
 function checkFiles(

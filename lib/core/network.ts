@@ -66,3 +66,8 @@ export function contains(network: Ipv4Network, address: string): boolean {
   const value = parseIpv4(address);
   return value !== undefined && value >= network.base && value < network.base + network.size;
 }
+
+/** The dotted-quad netmask of a prefix length: 21 → `255.255.248.0`. */
+export function netmaskOf(prefixLength: number): string {
+  return formatIpv4(prefixLength === 0 ? 0 : (0xffffffff << (32 - prefixLength)) >>> 0);
+}

@@ -2,6 +2,14 @@ import { ClusterPlan, NodePlan } from "../cluster/plan";
 import { OsFamily } from "../cluster/operating-system";
 import { RebootStrategy } from "../cluster/reboot-strategy";
 import { etcdMemberEnvironment, ETCD_DATA_DIR, renderEnvironmentDropin } from "./etcd-environment";
+import { withEnabledUnitLinks } from "./enabled-units";
+import {
+  bootUnitNames,
+  etcdReadyConditions,
+  READY_CHECK_PATH,
+  ReadyCondition,
+  renderReadyCheck,
+} from "./ready-check";
 
 /** The Ignition spec version rendered; Flatcar and Fedora CoreOS both accept it. */
 export const IGNITION_VERSION = "3.3.0";
@@ -15,7 +23,10 @@ export interface IgnitionConfig {
   readonly passwd: {
     readonly users: ReadonlyArray<{ readonly name: string; readonly sshAuthorizedKeys?: string[] }>;
   };
-  readonly storage: { readonly files: readonly IgnitionFile[] };
+  readonly storage: {
+    readonly files: readonly IgnitionFile[];
+    readonly links?: readonly IgnitionLink[];
+  };
   readonly systemd: { readonly units: readonly IgnitionUnit[] };
 }
 
@@ -24,6 +35,14 @@ export interface IgnitionFile {
   readonly mode: number;
   readonly overwrite: boolean;
   readonly contents: { readonly source: string };
+}
+
+/** A symbolic link Ignition creates (`storage.links`). */
+export interface IgnitionLink {
+  readonly path: string;
+  readonly target: string;
+  readonly hard: boolean;
+  readonly overwrite: boolean;
 }
 
 export interface IgnitionUnit {
@@ -50,11 +69,14 @@ export function file(path: string, contents: string, mode = 0o644): IgnitionFile
 
 // Fedora CoreOS ships no etcd unit: run the same image with podman and hand
 // it every ETCD_* variable of the drop-in, so both OSes read one drop-in.
+// Restarts every 10 s for as long as it fails (an image pull without network):
+// StartLimitIntervalSec=0 keeps systemd's start limit from giving up on it.
 const FCOS_ETCD_UNIT = `[Unit]
 Description=etcd member (container)
 Documentation=https://etcd.io/docs/
 Wants=network-online.target
 After=network-online.target
+StartLimitIntervalSec=0
 
 [Service]
 Environment="ETCD_IMAGE=quay.io/coreos/etcd"
@@ -121,8 +143,36 @@ function etcdUnits(plan: ClusterPlan, node: NodePlan): IgnitionUnit[] {
 }
 
 /**
+ * A machine's config as every target gets it: its ready check written, and
+ * links for the units it enables, so they start on every boot however
+ * Ignition came to run (see withEnabledUnitLinks).
+ */
+export function machineConfig(
+  machine: string,
+  plan: ClusterPlan,
+  storage: { files: readonly IgnitionFile[] },
+  units: readonly IgnitionUnit[],
+  conditions: readonly ReadyCondition[],
+): IgnitionConfig {
+  const ready = renderReadyCheck(machine, bootUnitNames(units), conditions);
+  return withEnabledUnitLinks({
+    ignition: { version: IGNITION_VERSION },
+    passwd: {
+      users: [
+        plan.sshPublicKeys.length
+          ? { name: "core", sshAuthorizedKeys: [...plan.sshPublicKeys] }
+          : { name: "core" },
+      ],
+    },
+    storage: { files: [...storage.files, file(READY_CHECK_PATH, ready, 0o755)] },
+    systemd: { units },
+  });
+}
+
+/**
  * The Ignition config of one node: host name, SSH keys for `core`, etcd
- * member or client settings, update strategy, then the user's files and units.
+ * member or client settings, update strategy, then the user's files and units;
+ * its ready check tests the units and the node's etcd part.
  * Network addresses are left to the target (Vagrant, cloud DHCP).
  */
 export function renderIgnition(plan: ClusterPlan, node: NodePlan): IgnitionConfig {
@@ -143,18 +193,8 @@ export function renderIgnition(plan: ClusterPlan, node: NodePlan): IgnitionConfi
       ? { dropins: u.dropins.map((d) => ({ name: d.name, contents: d.contents })) }
       : {}),
   }));
-  return {
-    ignition: { version: IGNITION_VERSION },
-    passwd: {
-      users: [
-        plan.sshPublicKeys.length
-          ? { name: "core", sshAuthorizedKeys: [...plan.sshPublicKeys] }
-          : { name: "core" },
-      ],
-    },
-    storage: { files },
-    systemd: { units: mergeUnits([...etcdUnits(plan, node), ...userUnits]) },
-  };
+  const units = mergeUnits([...etcdUnits(plan, node), ...userUnits]);
+  return machineConfig(node.name, plan, { files }, units, etcdReadyConditions(plan, node));
 }
 
 /**

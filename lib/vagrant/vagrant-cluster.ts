@@ -1,8 +1,10 @@
-import { DataResource, TerraformResource, TerraformStack } from "cdktf";
+import { TerraformResource, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
-import { Resource as NullResource } from "@cdktf/provider-null/lib/resource";
-import { NullProvider } from "@cdktf/provider-null/lib/provider";
+import type { Resource as NullResourceType } from "@cdktf/provider-null/lib/resource";
+import type { NullProvider as NullProviderType } from "@cdktf/provider-null/lib/provider";
 import { CoreOsCluster } from "../cluster/cluster";
+import { Duration } from "../core/duration";
+import { ClusterConfigError } from "../core/errors";
 import { NlbFront } from "../front/front";
 import { ForwardedPort, LifecycleResource, SharedFolder, VagrantProvider } from "./options";
 import { planVagrant, VagrantPlan } from "./plan";
@@ -16,6 +18,8 @@ import {
   renderVagrantfile,
 } from "../render/vagrant";
 import { SynthesizedFiles } from "../core/synthesized-files";
+import { literalTerraformString } from "../render/terraform-template";
+import { TerraformData } from "./terraform-data";
 
 /** Artifact folder of every Vagrant environment, relative to the stack folder. */
 export const VAGRANT_DIRECTORY = "vagrant";
@@ -46,18 +50,20 @@ export interface VagrantClusterProps {
    */
   readonly provider?: VagrantProvider;
   /**
-   * Terraform resource type of each node's lifecycle.
-   * @default LifecycleResource.NULL_RESOURCE
+   * Terraform resource type of each node's lifecycle. `NULL_RESOURCE` needs
+   * the package `@cdktf/provider-null` and a download of hashicorp/null.
+   * @default LifecycleResource.TERRAFORM_DATA
    */
   readonly lifecycle?: LifecycleResource;
   /**
-   * Vagrant box name.
+   * Vagrant box name. With Flatcar's box metadata it must be the name the
+   * metadata declares.
    * @default "flatcar-<channel>"
    */
   readonly boxName?: string;
   /**
-   * Where the box comes from.
-   * @default - Flatcar's published box for the channel and provider
+   * Where the box comes from: box metadata (versions, checksums) or a .box file.
+   * @default - Flatcar's box metadata for the channel (flatcar_production_vagrant.json)
    */
   readonly boxUrl?: string;
   /**
@@ -83,9 +89,17 @@ export interface VagrantClusterProps {
   /**
    * Bring nodes up in parallel. Rejected with VirtualBox, where parallel
    * `vagrant up` races on box import and host-only network creation.
-   * @default true for libvirt, false for VirtualBox
+   * @default false
    */
   readonly parallel?: boolean;
+  /**
+   * How long a machine may take, after `vagrant up` returned, to pass its
+   * ready check (Ignition applied, units enabled, etcd member serving or
+   * healthy, etcd reachable from a client, HAProxy answering). Past it the
+   * deploy fails, naming the machine and what did not come up.
+   * @default Duration.seconds(600)
+   */
+  readonly readyTimeout?: Duration;
   /**
    * The front to run in this environment: HAProxy on front machines
    * `front-01` (and `front-02`), rendered from the front model.
@@ -167,6 +181,7 @@ export class VagrantCluster extends Construct {
     new SynthesizedFiles(this, "Files", { directory: this.directory, files });
 
     const dir = this.directory;
+    const timeout = this.plan.readyTimeoutSeconds;
     this.box = this.lifecycleResource("box", {
       trigger: `${this.plan.provider} ${this.plan.boxName} ${this.plan.boxUrl}`,
       input: { box: this.plan.boxName, dir },
@@ -191,7 +206,7 @@ export class VagrantCluster extends Construct {
         this.lifecycleResource(node.name, {
           trigger: node.inputsHash,
           input: { name: node.name, dir },
-          create: nodeUpCommand(this.plan.provider, node.name),
+          create: nodeUpCommand(this.plan.provider, node.name, timeout),
           destroy: true,
           dependsOn: after,
         }),
@@ -206,7 +221,7 @@ export class VagrantCluster extends Construct {
       const machine = this.lifecycleResource(m.name, {
         trigger: m.inputsHash,
         input: { name: m.name, dir },
-        create: nodeUpCommand(this.plan.provider, m.name),
+        create: nodeUpCommand(this.plan.provider, m.name, timeout),
         destroy: true,
         dependsOn: this.plan.parallel ? [this.prune] : [this.prune, previous],
       });
@@ -233,8 +248,17 @@ export class VagrantCluster extends Construct {
     const terraformData = this.plan.lifecycle === LifecycleResource.TERRAFORM_DATA;
     // Destroy-time provisioners may only read `self`: the name and folder travel in the resource.
     const selfRef = terraformData ? "self.input" : "self.triggers";
+    // Text from the plan is literal for Terraform: "${" in a URL must not be interpolated.
+    const input = Object.fromEntries(
+      Object.entries(spec.input).map(([k, v]) => [k, literalTerraformString(v)]),
+    );
+    const trigger = literalTerraformString(spec.trigger);
     const provisioners = [
-      { type: "local-exec" as const, command: spec.create, workingDir: spec.input.dir },
+      {
+        type: "local-exec" as const,
+        command: literalTerraformString(spec.create),
+        workingDir: input.dir,
+      },
       ...(spec.destroy
         ? [
             {
@@ -247,24 +271,51 @@ export class VagrantCluster extends Construct {
         : []),
     ];
     if (terraformData) {
-      return new DataResource(this, id, {
-        input: spec.input,
-        triggersReplace: { inputs: spec.trigger },
+      return new TerraformData(this, id, {
+        input,
+        triggersReplace: { inputs: trigger },
         provisioners,
         dependsOn: spec.dependsOn,
       });
     }
-    this.ensureNullProvider();
+    const { NullResource, NullProvider } = loadNullProvider(this.node.path);
+    // One default null provider per stack, however many Vagrant clusters it holds.
+    const stack = TerraformStack.of(this);
+    if (!stack.node.tryFindChild(NULL_PROVIDER_ID)) new NullProvider(stack, NULL_PROVIDER_ID);
     return new NullResource(this, id, {
-      triggers: { ...spec.input, inputs: spec.trigger },
+      triggers: { ...input, inputs: trigger },
       provisioners,
       dependsOn: spec.dependsOn,
     });
   }
+}
 
-  // One default null provider per stack, however many Vagrant clusters it holds.
-  private ensureNullProvider(): void {
-    const stack = TerraformStack.of(this);
-    if (!stack.node.tryFindChild(NULL_PROVIDER_ID)) new NullProvider(stack, NULL_PROVIDER_ID);
+/** The package `LifecycleResource.NULL_RESOURCE` needs; loaded only when it is chosen. */
+export const NULL_PROVIDER_PACKAGE = "@cdktf/provider-null";
+
+/**
+ * Loads @cdktf/provider-null on first use, so that users of the default
+ * lifecycle (terraform_data) need not install it.
+ */
+function loadNullProvider(constructPath: string): {
+  NullResource: typeof NullResourceType;
+  NullProvider: typeof NullProviderType;
+} {
+  try {
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    return {
+      NullResource: require(`${NULL_PROVIDER_PACKAGE}/lib/resource`).Resource,
+      NullProvider: require(`${NULL_PROVIDER_PACKAGE}/lib/provider`).NullProvider,
+    };
+    /* eslint-enable @typescript-eslint/no-require-imports */
+  } catch (e) {
+    if ((e as { code?: string }).code !== "MODULE_NOT_FOUND") throw e;
+    throw new ClusterConfigError(`VagrantCluster "${constructPath}"`, [
+      {
+        prop: "lifecycle",
+        value: LifecycleResource.NULL_RESOURCE,
+        allowed: `${LifecycleResource.TERRAFORM_DATA} (the default, built into Terraform), or ${LifecycleResource.NULL_RESOURCE} with the package ${NULL_PROVIDER_PACKAGE} installed (npm install ${NULL_PROVIDER_PACKAGE})`,
+      },
+    ]);
   }
 }
