@@ -80,8 +80,6 @@ export interface AwsNetworkPlan {
 export interface AwsImagePlan {
   readonly architecture: CpuArchitecture;
   readonly amiId?: string;
-  /** The release a lookup is limited to (`AwsMachineImage.lookup({ version })`). */
-  readonly version?: string;
   readonly lookup?: {
     readonly owner: string;
     readonly filters: readonly { readonly name: string; readonly values: readonly string[] }[];
@@ -194,6 +192,18 @@ export function awsName(name: string): string {
   if (name.length <= AWS_LIMITS.nameLength) return name;
   const hash = createHash("sha256").update(name).digest("hex").slice(0, 6);
   return `${name.slice(0, AWS_LIMITS.nameLength - 7).replace(/-+$/, "")}-${hash}`;
+}
+
+/** What an existing network is ready after: elements of the stack Terraform can wait for. */
+function checkDependsOn(issues: IssueCollector, deps: unknown): readonly ITerraformDependable[] {
+  const list = deps ?? [];
+  if (Array.isArray(list) && list.every((d) => typeof d?.fqn === "string")) return list;
+  issues.add(
+    "network.dependsOn",
+    deps,
+    "a list of resources, data sources or modules of the stack (e.g. route table associations)",
+  );
+  return [];
 }
 
 /** Optional extra subnet ids (the load balancer's): ids that look like ids, none twice. */
@@ -336,19 +346,7 @@ export function planAws(
       net.loadBalancerSubnetIds,
       literal,
     );
-    const deps = net.dependsOn ?? [];
-    if (
-      !Array.isArray(deps) ||
-      deps.some((d) => typeof (d as ITerraformDependable)?.fqn !== "string")
-    ) {
-      issues.add(
-        "network.dependsOn",
-        deps,
-        "a list of resources, data sources or modules of the stack (e.g. route table associations)",
-      );
-    } else {
-      dependsOn = deps;
-    }
+    dependsOn = checkDependsOn(issues, net.dependsOn);
   }
 
   // Machines.
@@ -371,11 +369,7 @@ export function planAws(
       imagePlan = { architecture: image.architecture, amiId: image.amiId };
     } else {
       checkImageVersion(issues, cluster, image.version);
-      imagePlan = {
-        architecture: image.architecture,
-        version: image.version,
-        lookup: amiLookup(cluster, image),
-      };
+      imagePlan = { architecture: image.architecture, lookup: amiLookup(cluster, image) };
     }
   }
   const instanceType = options.instanceType ?? "t3.small";
