@@ -864,6 +864,13 @@ describe("the AWS example stack of main.ts", () => {
   it("keeps the VPC construct the stack owns", () => {
     expect(stack.vpc).toBeInstanceOf(Vpc);
   });
+
+  it("spreads its subnets over the region's own zones only, as create() does", () => {
+    const zones = JSON.parse(json).data.aws_availability_zones.zones;
+    expect(zones.filter).toEqual([{ name: "opt-in-status", values: ["opt-in-not-required"] }]);
+    const created = build().config.data?.aws_availability_zones?.core_zones as Block;
+    expect(created.filter).toEqual(zones.filter);
+  });
 });
 
 describeWithTool("ignition-validate", "ignition", "ignition-validate on the EC2 user data", () => {
