@@ -94,7 +94,9 @@ export interface CoreOsAwsStackProps {
  * The same cluster and front on AWS, composed into a stack that owns its
  * network: the stack creates a VPC with three public subnets and puts the
  * cluster into them (AwsNetwork.existing), behind an AWS Network Load
- * Balancer. The region comes from AWS_REGION or the AWS profile.
+ * Balancer. The cluster waits for the subnets' routes to the internet gateway
+ * (`dependsOn`), so everything deploys in one go. The region comes from
+ * AWS_REGION or the AWS profile.
  */
 export class CoreOsAwsStack extends TerraformStack {
   public readonly cluster: CoreOsCluster;
@@ -114,25 +116,33 @@ export class CoreOsAwsStack extends TerraformStack {
       enableDnsHostnames: true,
       tags: { Name: id },
     });
-    const zones = new DataAwsAvailabilityZones(this, "zones", { state: "available" });
+    // Zones of the region itself: Local and Wavelength Zones are opt-in.
+    const zones = new DataAwsAvailabilityZones(this, "zones", {
+      state: "available",
+      filter: [{ name: "opt-in-status", values: ["opt-in-not-required"] }],
+    });
     const gateway = new InternetGateway(this, "gateway", { vpcId: this.vpc.id });
     const routes = new RouteTable(this, "public", {
       vpcId: this.vpc.id,
       route: [{ cidrBlock: "0.0.0.0/0", gatewayId: gateway.id }],
     });
-    const subnets = subnetCidrs.map((cidr, i) => {
-      const subnet = new Subnet(this, `subnet-${i}`, {
-        vpcId: this.vpc.id,
-        cidrBlock: cidr,
-        availabilityZone: Fn.element(zones.names, i),
-        tags: { Name: `${id}-${i}` },
-      });
-      new RouteTableAssociation(this, `public-${i}`, {
-        subnetId: subnet.id,
-        routeTableId: routes.id,
-      });
-      return subnet;
-    });
+    const subnets = subnetCidrs.map(
+      (cidr, i) =>
+        new Subnet(this, `subnet-${i}`, {
+          vpcId: this.vpc.id,
+          cidrBlock: cidr,
+          availabilityZone: Fn.element(zones.names, i),
+          tags: { Name: `${id}-${i}` },
+        }),
+    );
+    // The subnets are public once associated with the route to the gateway.
+    const publicRoutes = subnets.map(
+      (subnet, i) =>
+        new RouteTableAssociation(this, `public-${i}`, {
+          subnetId: subnet.id,
+          routeTableId: routes.id,
+        }),
+    );
 
     this.cluster = new CoreOsCluster(this, "core", {
       nodeCount: 3,
@@ -149,7 +159,11 @@ export class CoreOsAwsStack extends TerraformStack {
     this.aws = new AwsCluster(this, "ec2", {
       cluster: this.cluster,
       front: this.front,
-      network: AwsNetwork.existing({ vpcId: this.vpc.id, subnetIds: subnets.map((s) => s.id) }),
+      network: AwsNetwork.existing({
+        vpcId: this.vpc.id,
+        subnetIds: subnets.map((s) => s.id),
+        dependsOn: publicRoutes,
+      }),
       publicAddresses: true,
       sshAllowedCidrs: props.sshAllowedCidrs,
     });

@@ -72,6 +72,7 @@ const awsProps: AllUndefined<AwsClusterProps> = {
   publicAddresses: undefined,
   replaceOnImageChange: undefined,
   deregistrationDelay: undefined,
+  healthCheckInterval: undefined,
   region: undefined,
   tags: undefined,
 };

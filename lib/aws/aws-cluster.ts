@@ -1,8 +1,10 @@
 import { TerraformProvider, TerraformStack, Token } from "cdktf";
 import { Construct } from "constructs";
+import { Ec2SubnetCidrReservation } from "@cdktf/provider-aws/lib/ec2-subnet-cidr-reservation";
 import { Instance } from "@cdktf/provider-aws/lib/instance";
 import { Lb } from "@cdktf/provider-aws/lib/lb";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { nodeAddressReservations } from "./addresses";
 import { networkLoadBalancer } from "./load-balancer";
 import { clusterNetwork } from "./network";
 import { nodeInstances } from "./nodes";
@@ -67,6 +69,12 @@ export class AwsCluster extends Construct {
   public readonly vpcId: string;
   /** The subnet ids, in `subnetCidrs` order. */
   public readonly subnetIds: readonly string[];
+  /**
+   * The nodes' address reservations (explicit subnet CIDR reservations), in
+   * node order. Resources of the surrounding stack that take addresses from
+   * the same subnets can depend on them.
+   */
+  public readonly addressReservations: readonly Ec2SubnetCidrReservation[];
   /** Security group of the nodes. */
   public readonly securityGroupId: string;
   /** Security group of the load balancer, when there is a front. */
@@ -123,7 +131,8 @@ export class AwsCluster extends Construct {
     this.vpcId = network.vpcId;
     this.subnetIds = network.subnetIds;
     this.securityGroupId = nodesSecurityGroup(parts, network.vpcId);
-    this.instances = nodeInstances(parts, network, this.securityGroupId);
+    this.addressReservations = nodeAddressReservations(parts, network);
+    this.instances = nodeInstances(parts, network, this.securityGroupId, this.addressReservations);
     this.nodes = this.plan.nodes.map((n, i) => {
       const node = cluster.nodeNamed(n.name);
       return {
@@ -144,6 +153,7 @@ export class AwsCluster extends Construct {
         network,
         this.frontSecurityGroupId,
         this.instances,
+        this.addressReservations,
       );
       this.loadBalancerDnsName = this.loadBalancer.dnsName;
     }
