@@ -6,6 +6,7 @@ export default tseslint.config(
     ignores: [
       "node_modules/",
       "cdktf.out/",
+      "dist/",
       "coverage/",
       "**/*.js",
       "**/*.d.ts",

@@ -3,6 +3,8 @@ module.exports = {
   testEnvironment: "node",
   roots: ["<rootDir>/__tests__"],
   testMatch: ["**/*.test.ts"],
+  // A user's project, run by consumer.test.ts in a temporary folder.
+  testPathIgnorePatterns: ["/node_modules/", "<rootDir>/__tests__/consumer-project/"],
   transform: {
     "^.+\\.ts$": ["ts-jest", { tsconfig: { isolatedModules: true } }],
   },

@@ -186,7 +186,7 @@ describe("NlbFront model", () => {
         s.front.plan();
       },
       "drain",
-      'at least one member of "web" not draining',
+      'at least one active member of "web" not draining',
     ],
     ["no listeners", (s) => s.front.plan(), "listeners", "at least one listener"],
   );

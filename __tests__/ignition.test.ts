@@ -12,7 +12,8 @@ import {
   parseEnvironmentDropin,
   RebootStrategy,
 } from "../lib";
-import { fileText as ignitionFileText, IgnitionConfig } from "../lib/render/ignition";
+import { enablementLinks } from "../lib/render/enabled-units";
+import { fileText as ignitionFileText, IgnitionConfig, IgnitionUnit } from "../lib/render/ignition";
 import { synthCluster } from "./support/synth";
 import { describeWithTool } from "./support/tools";
 
@@ -231,5 +232,80 @@ describe("what each node's Ignition carries", () => {
         LOCKSMITHD_REBOOT_WINDOW_LENGTH: "30m",
       });
     });
+  });
+});
+
+describe("links for enabled units (what systemctl enable would create)", () => {
+  const unit = (u: IgnitionUnit) => enablementLinks([u]).map((l) => `${l.path} -> ${l.target}`);
+
+  it("follows WantedBy, RequiredBy, UpheldBy and Alias of the unit and its drop-ins", () => {
+    expect(
+      unit({
+        name: "a.service",
+        enabled: true,
+        contents:
+          "[Install]\nWantedBy=multi-user.target \\\n  timers.target\n# WantedBy=x.target\nRequiredBy=b.target\nUpheldBy=c.target\nAlias=b.service\n",
+        dropins: [{ name: "10.conf", contents: "[Install]\nWantedBy=\nWantedBy=d.target\n" }],
+      }),
+    ).toEqual([
+      "/etc/systemd/system/d.target.wants/a.service -> /etc/systemd/system/a.service",
+      "/etc/systemd/system/b.target.requires/a.service -> /etc/systemd/system/a.service",
+      "/etc/systemd/system/c.target.upholds/a.service -> /etc/systemd/system/a.service",
+      "/etc/systemd/system/b.service -> /etc/systemd/system/a.service",
+    ]);
+  });
+
+  it("links a unit the OS ships to /usr/lib, wanted by the target of its type", () => {
+    expect(unit({ name: "etcd-member.service", enabled: true })).toEqual([
+      "/etc/systemd/system/multi-user.target.wants/etcd-member.service -> /usr/lib/systemd/system/etcd-member.service",
+    ]);
+    expect(unit({ name: "fstrim.timer", enabled: true })).toEqual([
+      "/etc/systemd/system/timers.target.wants/fstrim.timer -> /usr/lib/systemd/system/fstrim.timer",
+    ]);
+    expect(unit({ name: "getty@tty2.service", enabled: true })).toEqual([
+      "/etc/systemd/system/multi-user.target.wants/getty@tty2.service -> /usr/lib/systemd/system/getty@.service",
+    ]);
+  });
+
+  it("enables a template through DefaultInstance, and nothing that is not enabled", () => {
+    expect(
+      unit({
+        name: "w@.service",
+        enabled: true,
+        contents: "[Install]\nWantedBy=multi-user.target\nDefaultInstance=1\n",
+      }),
+    ).toEqual([
+      "/etc/systemd/system/multi-user.target.wants/w@1.service -> /etc/systemd/system/w@.service",
+    ]);
+    const wanted = "[Install]\nWantedBy=multi-user.target\n";
+    expect(unit({ name: "w@.service", enabled: true, contents: wanted })).toEqual([]);
+    expect(unit({ name: "a.service", enabled: false, contents: wanted })).toEqual([]);
+    expect(unit({ name: "a.service", contents: wanted })).toEqual([]);
+    expect(unit({ name: "a.service", enabled: true, contents: "[Service]\n" })).toEqual([]);
+  });
+
+  it("gives every node config the links of its enabled units, etcd's own included", () => {
+    const { ignitionFiles } = synthCluster({
+      nodeCount: 4,
+      etcd: { members: 3 },
+      units: [{ name: "hello.service", contents: "[Install]\nWantedBy=multi-user.target\n" }],
+    });
+    const links = ignitionFiles.map((f) =>
+      (read(f).storage.links ?? []).map((l) => l.path.replace("/etc/systemd/system/", "")),
+    );
+    const member = [
+      "multi-user.target.wants/etcd-member.service",
+      "etcd-member.service.wants/etcd-member-promote.service",
+      "multi-user.target.wants/hello.service",
+    ];
+    expect(links).toEqual([
+      member,
+      member,
+      member,
+      [
+        "multi-user.target.wants/etcd-member-leave.service",
+        "multi-user.target.wants/hello.service",
+      ],
+    ]);
   });
 });

@@ -66,10 +66,12 @@ describe("planCluster sizing", () => {
     expect(new Set(plan.nodes.map((n) => n.address)).size).toBe(count);
   });
 
-  it("zero-pads every name to the same width", () => {
+  it("pads to two digits only, so no node is renamed when the cluster grows past 99", () => {
     const plan = planCluster({ nodeCount: 120, namePrefix: "web" }, ctx);
-    expect(plan.nodes[0].name).toBe("web-001");
+    expect(plan.nodes[0].name).toBe("web-01");
+    expect(plan.nodes[98].name).toBe("web-99");
     expect(plan.nodes[119].name).toBe("web-120");
+    expect(planCluster({ nodeCount: 99, namePrefix: "web" }, ctx).nodes[0].name).toBe("web-01");
   });
 
   it("puts 1000 nodes at consecutive addresses across the /21", () => {

@@ -142,7 +142,7 @@ const BAD: Array<[string, CoreOsClusterProps, string, string, string]> = [
     { rebootStrategy: "yes" as RebootStrategy },
     "rebootStrategy",
     '"yes"',
-    "etcd-lock | staggered | reboot | off",
+    "etcd-lock | reboot | off | staggered",
   ],
   [
     "etcd-lock on FCOS",
@@ -168,9 +168,9 @@ const BAD: Array<[string, CoreOsClusterProps, string, string, string]> = [
   [
     "unit replacing etcd",
     { units: [{ name: "etcd-member.service", contents: "x" }] },
-    "units[0].name",
+    "units[0].contents",
     '"etcd-member.service"',
-    "add a drop-in instead",
+    "only dropins for etcd-member.service",
   ],
   [
     "unit with nothing",
@@ -192,6 +192,42 @@ const BAD: Array<[string, CoreOsClusterProps, string, string, string]> = [
     "each unit name once",
   ],
   [
+    "enabled unit that says nowhere to start",
+    { units: [{ name: "a.service", contents: "[Service]\nExecStart=/bin/true\n" }] },
+    "units[0].contents",
+    '"[Service] ExecStart=/bin/true "',
+    "an [Install] section with WantedBy=",
+  ],
+  [
+    "enabled unit with Also=",
+    {
+      units: [
+        {
+          name: "a.service",
+          contents:
+            "[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\nAlso=b.service\n",
+        },
+      ],
+    },
+    "units[0].contents",
+    '"Also=b.service"',
+    "list those units in units themselves",
+  ],
+  [
+    "enabled template unit",
+    {
+      units: [
+        {
+          name: "worker@.service",
+          contents: "[Service]\nExecStart=/bin/echo %i\n[Install]\nWantedBy=multi-user.target\n",
+        },
+      ],
+    },
+    "units[0].name",
+    '"worker@.service"',
+    "an instance name",
+  ],
+  [
     "dropin name",
     { units: [{ name: "a.service", dropins: [{ name: "x.txt", contents: "" }] }] },
     "units[0].dropins[0].name",
@@ -203,28 +239,28 @@ const BAD: Array<[string, CoreOsClusterProps, string, string, string]> = [
     { files: [{ path: "etc/motd", contents: "hi" }] },
     "files[0].path",
     '"etc/motd"',
-    "absolute file path",
+    "an absolute, fully simplified file path",
   ],
   [
     "dot-dot file",
     { files: [{ path: "/etc/../root/x", contents: "hi" }] },
     "files[0].path",
     '"/etc/../root/x"',
-    "without . or ..",
+    "no ., .., // or trailing /",
   ],
   [
     "reserved file",
     { files: [{ path: "/etc/hostname", contents: "x" }] },
     "files[0].path",
     '"/etc/hostname"',
-    "does not write itself",
+    "the cluster itself writes /etc/hostname",
   ],
   [
     "file mode",
     { files: [{ path: "/etc/x", contents: "x", mode: 0o17777 }] },
     "files[0].mode",
     "8191",
-    "0 to 0o7777",
+    "0 to 0o777",
   ],
   [
     "private key file",

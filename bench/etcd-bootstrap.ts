@@ -1,6 +1,7 @@
 /*
  * How long the synthesized etcd settings take to form a healthy cluster, and
- * how long writes pause when one member is killed. Real etcd on loopback.
+ * how long writes pause when one member is killed. Real etcd, in a network
+ * namespace of its own (run as root).
  *
  *   npm run bench:etcd            (5 rounds each for 3 and 5 members)
  *   ROUNDS=10 npm run bench:etcd
@@ -8,7 +9,8 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { EtcdTestCluster, loopbackNetwork } from "../__tests__/support/etcd-harness";
+import { EtcdTestCluster } from "../__tests__/support/etcd-harness";
+import { closeSandbox, sandboxNetwork } from "../__tests__/support/netns";
 import { synthCluster } from "../__tests__/support/synth";
 
 // Certificates for the benchmark clusters go to a temporary state folder, not the project's.
@@ -23,7 +25,7 @@ function stats(values: number[]): string {
 
 async function round(members: number, net: number): Promise<[number, number]> {
   const { ignitionFiles } = synthCluster(
-    { nodeCount: members, etcd: { members }, ...loopbackNetwork(net) },
+    { nodeCount: members, etcd: { members }, ...sandboxNetwork(net) },
     `bench${members}`,
   );
   const etcd = new EtcdTestCluster(ignitionFiles);
@@ -42,7 +44,7 @@ async function round(members: number, net: number): Promise<[number, number]> {
 async function main(): Promise<void> {
   const rounds = Number(process.env.ROUNDS ?? 5);
   console.log(
-    `etcd bootstrap benchmark: ${rounds} rounds, etcd from PATH, members on loopback, mutual TLS`,
+    `etcd bootstrap benchmark: ${rounds} rounds, etcd from PATH, members in a network namespace, mutual TLS`,
   );
   for (const members of [3, 5]) {
     const healthy: number[] = [];
@@ -62,4 +64,7 @@ main()
     console.error(e);
     process.exitCode = 1;
   })
-  .finally(() => fs.rmSync(stateDir, { recursive: true, force: true }));
+  .finally(() => {
+    closeSandbox();
+    fs.rmSync(stateDir, { recursive: true, force: true });
+  });

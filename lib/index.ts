@@ -51,6 +51,7 @@ export {
   planVagrant,
   flatcarBoxUrl,
   FrontImages,
+  flatcarBoxName,
 } from "./vagrant/plan";
 export * from "./core/duration";
 export * from "./front/front";
@@ -63,3 +64,12 @@ export {
   TargetMemberPlan,
   HealthCheckPlan,
 } from "./front/plan";
+export { Policy, PolicyError, PolicyReport, ACKNOWLEDGED_RULES_CONTEXT } from "./policy/policy";
+export {
+  PolicyLevel,
+  PolicyRule,
+  PolicyFinding,
+  POLICY_RULES,
+  ADMIN_PORTS,
+  UNAUTHENTICATED_CONTROL_PORTS,
+} from "./policy/rules";

@@ -1,4 +1,4 @@
-import { ChildProcess, spawn, spawnSync } from "node:child_process";
+import { ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -10,6 +10,7 @@ import {
 } from "../../lib";
 import { ETCD_JOIN_ENV_FILE, ETCD_JOIN_SCRIPT } from "../../lib/render/etcd-units";
 import { layFiles, MachineArtifacts, readMachine, relocate, sleep } from "./etcd-harness";
+import { spawnInSandbox, spawnSyncInSandbox } from "./netns";
 
 /*
  * Machines of a cluster as the nodes run them, day 2 included: each machine
@@ -21,7 +22,8 @@ import { layFiles, MachineArtifacts, readMachine, relocate, sleep } from "./etcd
  * machine is what both targets do: the old one dies (SIGKILL, its folder and
  * data are gone), the new one boots from its (possibly new) Ignition file.
  * Stand-ins: etcdctl from Debian instead of the etcd image's (the script's
- * ETCD_JOIN_ETCDCTL), absolute paths moved into each machine's folder.
+ * ETCD_JOIN_ETCDCTL), absolute paths moved into each machine's folder, the
+ * network a namespace of the test (support/netns.ts).
  */
 
 interface Machine {
@@ -76,7 +78,7 @@ export class EtcdFleet {
     const code = await this.script(m, "join", env);
     if (code !== 0) throw new Error(`${m.name}: join exited ${code}\n${m.log}`);
     m.env = readEnv(fs.readFileSync(join.ETCD_JOIN_RUNTIME_ENV, "utf8"));
-    m.etcd = spawn("etcd", [], {
+    m.etcd = spawnInSandbox("etcd", [], {
       env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...m.env },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -90,12 +92,12 @@ export class EtcdFleet {
 
   /** Runs the machine's own membership script (bounded by its own deadline and ours). */
   private script(m: Machine, mode: string, env: Record<string, string>): Promise<number | null> {
-    const child = spawn("bash", [path.join(m.root, ETCD_JOIN_SCRIPT), mode], {
+    const child = spawnInSandbox("bash", [path.join(m.root, ETCD_JOIN_SCRIPT), mode], {
       env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
-    child.stdout.on("data", (c: Buffer) => (m.log += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (m.log += c.toString()));
+    child.stdout?.on("data", (c: Buffer) => (m.log += c.toString()));
+    child.stderr?.on("data", (c: Buffer) => (m.log += c.toString()));
     const timer = setTimeout(() => child.kill("SIGKILL"), 150_000);
     return new Promise((resolve) =>
       child.once("exit", (code) => {
@@ -144,7 +146,7 @@ export class EtcdFleet {
   }
 
   etcdctl(args: string[], endpoints = this.endpoints()) {
-    const r = spawnSync(
+    const r = spawnSyncInSandbox(
       "etcdctl",
       [
         `--endpoints=${endpoints.join(",")}`,
@@ -227,7 +229,7 @@ while [ "$(date +%s)" -lt "$end" ]; do
     echo "ok $(date +%s%3N)"; else echo "fail $(date +%s%3N)"; fi
   sleep 0.05
 done >> ${this.log}`;
-    this.child = spawn("bash", ["-c", script], {
+    this.child = spawnInSandbox("bash", ["-c", script], {
       env: { PATH: process.env.PATH, ETCDCTL_API: "3" },
       stdio: "ignore",
     });

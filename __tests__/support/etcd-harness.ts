@@ -1,9 +1,11 @@
-import { ChildProcess, spawn, spawnSync } from "node:child_process";
+import { ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { ETCD_ENV_FILE, ETCD_TLS_FILES, parseEnvironmentFile } from "../../lib";
 import { fileText, IgnitionConfig } from "../../lib/render/ignition";
+import { sandboxAvailable, SANDBOX_REQUIREMENT, spawnInSandbox, spawnSyncInSandbox } from "./netns";
+import { describeWithRequirement, describeWithTool } from "./tools";
 
 /**
  * Runs the etcd members described by synthesized Ignition files as real
@@ -11,10 +13,29 @@ import { fileText, IgnitionConfig } from "../../lib/render/ignition";
  * certificates and keys) are laid under a private folder that stands in for
  * its root filesystem; each member gets exactly the ETCD_* settings of its
  * /etc/etcd/etcd.env, with absolute paths moved under that folder. Nothing
- * else changes: clusters under test are synthesized with loopback addresses
- * (see loopbackNetwork), so the addresses in the settings and in the
- * certificates are the ones the processes use.
+ * else changes: clusters under test are synthesized with a network that is
+ * local inside the test file's network namespace (see support/netns.ts), so
+ * the addresses in the settings and in the certificates are the ones the
+ * processes use.
  */
+
+/**
+ * `describe` for tests that run real etcd members: etcd and etcdctl (Debian's
+ * etcd-server, etcd-client) and a network namespace of the test's own.
+ */
+export function describeWithEtcd(name: string, body: () => void): void {
+  describeWithTool("etcd", "etcd-server", name, () =>
+    describeWithTool("etcdctl", "etcd-client", "etcdctl", () =>
+      describeWithRequirement(
+        sandboxAvailable(),
+        "network namespaces",
+        SANDBOX_REQUIREMENT,
+        "in a network namespace",
+        body,
+      ),
+    ),
+  );
+}
 
 /** One machine's files, read back from its Ignition config. */
 export interface MachineArtifacts {
@@ -40,14 +61,6 @@ export function memberSettingsFromIgnition(
     .map(readMachine)
     .filter((m) => m.files[ETCD_ENV_FILE])
     .map((m) => parseEnvironmentFile(m.files[ETCD_ENV_FILE].contents));
-}
-
-/**
- * A loopback network for a test's nodes, unlikely to collide with other test
- * runs on this machine: 127.<100 + pid mod 100>.<net>.0/24.
- */
-export function loopbackNetwork(net: number): { networkCidr: string; firstHostNumber: number } {
-  return { networkCidr: `127.${100 + (process.pid % 100)}.${net}.0/24`, firstHostNumber: 1 };
 }
 
 /** Lays a machine's files under `root`; returns a function that maps machine paths to it. */
@@ -120,7 +133,7 @@ export class EtcdTestCluster {
 
   /** Starts one member with the given settings. */
   startMember(m: EtcdMember, env: Record<string, string>): void {
-    const child = spawn("etcd", [], {
+    const child = spawnInSandbox("etcd", [], {
       env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -152,7 +165,7 @@ export class EtcdTestCluster {
           ...(credentials.key ? [`--key=${credentials.key}`] : []),
         ]
       : [];
-    const r = spawnSync(
+    const r = spawnSyncInSandbox(
       "etcdctl",
       [
         `--endpoints=${endpoints.join(",")}`,

@@ -43,11 +43,13 @@ export function stateFor(outdir: string): string {
  * A cdktf Testing app with its own copy of the fixture state folder: clusters
  * of unrelated tests never see each other's etcd membership or certificates.
  */
-export function testApp(options: { outdir?: string; stateDir?: string } = {}): App {
+export function testApp(
+  options: { outdir?: string; stateDir?: string; context?: Record<string, unknown> } = {},
+): App {
   const stateDir =
     options.stateDir ?? (options.outdir ? stateFor(options.outdir) : freshTestState());
   return Testing.app({
     ...(options.outdir ? { outdir: options.outdir } : {}),
-    context: { [STATE_DIRECTORY_CONTEXT]: stateDir },
+    context: { ...options.context, [STATE_DIRECTORY_CONTEXT]: stateDir },
   });
 }

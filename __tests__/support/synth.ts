@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { TerraformStack } from "cdktf";
+import { LocalBackend, TerraformStack } from "cdktf";
 import { testApp } from "./state";
 import { CoreOsCluster, CoreOsClusterProps, VagrantCluster, VagrantClusterProps } from "../../lib";
 
@@ -61,6 +61,8 @@ export function synthVagrant(
 ): SynthesizedVagrant {
   const app = testApp({ outdir, stateDir });
   const stack = new TerraformStack(app, "test");
+  // State next to the synth output: cdktf's default is the project folder, shared by all tests.
+  new LocalBackend(stack, { path: path.join(outdir, "terraform.tfstate") });
   const cluster = new CoreOsCluster(stack, "core", props);
   const vagrant = new VagrantCluster(stack, "local", { cluster, ...options });
   app.synth();

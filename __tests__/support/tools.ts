@@ -7,7 +7,7 @@ export function hasCommand(command: string): boolean {
 
 /**
  * `describe` for tests that need a real tool. Where the tool is missing:
- * with CI=true the block fails (CI must run it); elsewhere it is skipped with
+ * on CI (any truthy CI) the block fails (CI must run it); elsewhere it is skipped with
  * a loud message naming the package to install.
  *
  * @param debianPackage the Debian package that has `command`, or
@@ -33,8 +33,17 @@ export function describeWithTool(
 }
 
 /**
+ * True on CI: any truthy CI variable (CI=true, CI=1, CI=yes, as CI services
+ * set it; `.ci/run` sets it too). Only "", "0", "false" and "no" are false.
+ */
+export function inCi(env: NodeJS.ProcessEnv = process.env): boolean {
+  const value = (env.CI ?? "").trim().toLowerCase();
+  return !["", "0", "false", "no", "off"].includes(value);
+}
+
+/**
  * `describe` for tests that need something of the machine (a tool, a
- * provider mirror). Where it is missing: with CI=true the block fails;
+ * provider mirror). Where it is missing: on CI (any truthy CI) the block fails;
  * elsewhere it is skipped with a loud message saying how to get it.
  */
 export function describeWithRequirement(
@@ -48,7 +57,7 @@ export function describeWithRequirement(
     describe(name, body);
     return;
   }
-  if (process.env.CI === "true") {
+  if (inCi()) {
     describe(name, () => {
       it(`has ${what}`, () => {
         throw new Error(`${why}. CI must run "${name}".`);

@@ -1,8 +1,10 @@
 import { TerraformProvider, TerraformStack, Token } from "cdktf";
 import { Construct } from "constructs";
+import { Ec2SubnetCidrReservation } from "@cdktf/provider-aws/lib/ec2-subnet-cidr-reservation";
 import { Instance } from "@cdktf/provider-aws/lib/instance";
 import { Lb } from "@cdktf/provider-aws/lib/lb";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { nodeAddressReservations } from "./addresses";
 import { networkLoadBalancer } from "./load-balancer";
 import { clusterNetwork } from "./network";
 import { nodeInstances } from "./nodes";
@@ -14,6 +16,7 @@ import { AwsPlan, planAws } from "./plan";
 import { CoreOsCluster } from "../cluster/cluster";
 import { ClusterConfigError } from "../core/errors";
 import { NlbFront } from "../front/front";
+import { Policy } from "../policy/policy";
 
 const AWS_PROVIDER_ID = "aws-provider";
 
@@ -25,12 +28,12 @@ export interface AwsClusterProps extends AwsClusterOptions {
    * The front to run as an AWS Network Load Balancer in front of the nodes.
    * @default - no load balancer
    */
-  readonly front?: NlbFront;
+  readonly front?: NlbFront | undefined;
   /**
    * The AWS provider of every resource (e.g. an aliased one).
    * @default - the stack's default AWS provider, added when missing
    */
-  readonly provider?: TerraformProvider;
+  readonly provider?: TerraformProvider | undefined;
 }
 
 /** A node as it runs on EC2. */
@@ -67,6 +70,12 @@ export class AwsCluster extends Construct {
   public readonly vpcId: string;
   /** The subnet ids, in `subnetCidrs` order. */
   public readonly subnetIds: readonly string[];
+  /**
+   * The nodes' address reservations (explicit subnet CIDR reservations), in
+   * node order. Resources of the surrounding stack that take addresses from
+   * the same subnets can depend on them.
+   */
+  public readonly addressReservations: readonly Ec2SubnetCidrReservation[];
   /** Security group of the nodes. */
   public readonly securityGroupId: string;
   /** Security group of the load balancer, when there is a front. */
@@ -78,18 +87,46 @@ export class AwsCluster extends Construct {
 
   constructor(scope: Construct, id: string, props: AwsClusterProps) {
     super(scope, id);
+    const where = `AwsCluster "${this.node.path}"`;
+    if (typeof props !== "object" || props === null || Array.isArray(props)) {
+      throw new ClusterConfigError(where, [
+        { prop: "props", value: props, allowed: "an object of AwsClusterProps with a cluster" },
+      ]);
+    }
     const { cluster, front, provider, ...options } = props;
     if (!(cluster instanceof CoreOsCluster)) {
-      throw new Error(`AwsCluster "${this.node.path}": cluster must be a CoreOsCluster`);
+      throw new ClusterConfigError(where, [
+        { prop: "cluster", value: cluster, allowed: "a CoreOsCluster" },
+      ]);
+    }
+    if (front !== undefined && !(front instanceof NlbFront)) {
+      throw new ClusterConfigError(where, [
+        { prop: "front", value: front, allowed: "an NlbFront, or leave it out" },
+      ]);
+    }
+    // Two AWS targets over one cluster would create its instances twice under one set of ids.
+    const twin = TerraformStack.of(this)
+      .node.findAll()
+      .find((c) => c instanceof AwsCluster && c !== this && c.plan?.cluster === cluster.plan);
+    if (twin) {
+      throw new ClusterConfigError(where, [
+        {
+          prop: "cluster",
+          value: `CoreOsCluster "${cluster.node.path}"`,
+          allowed: `a cluster no other AwsCluster of this stack runs: AwsCluster "${twin.node.path}" already runs it`,
+        },
+      ]);
     }
     const frontPlan = front?.plan(`AwsCluster "${this.node.path}"`);
-    const rollout = options.rollingReplacement === false ? undefined : awsRollout(this, cluster);
+    const rolling = (options.rollingReplacement ?? true) === true;
+    const rollout = rolling ? awsRollout(this, cluster) : undefined;
     this.plan = planAws(
       cluster.plan,
       { ...options, front: frontPlan, userDataOverride: rollout?.userData },
       (v) => Token.isUnresolved(v),
       this.node.path,
     );
+    Policy._declare(this, { kind: "aws", plan: () => this.plan });
     if (!provider) this.ensureDefaultProvider(props.region);
     this.etcdEndpoints = cluster.etcdEndpoints;
     const parts = awsParts(this, this.plan, provider);
@@ -97,7 +134,8 @@ export class AwsCluster extends Construct {
     this.vpcId = network.vpcId;
     this.subnetIds = network.subnetIds;
     this.securityGroupId = nodesSecurityGroup(parts, network.vpcId);
-    this.instances = nodeInstances(parts, network, this.securityGroupId);
+    this.addressReservations = nodeAddressReservations(parts, network);
+    this.instances = nodeInstances(parts, network, this.securityGroupId, this.addressReservations);
     this.plan.nodes.forEach((n, i) =>
       rollout?.confirm(this, n.name, this.instances[i], `${n.name}-applied`),
     );
@@ -121,6 +159,7 @@ export class AwsCluster extends Construct {
         network,
         this.frontSecurityGroupId,
         this.instances,
+        this.addressReservations,
       );
       this.loadBalancerDnsName = this.loadBalancer.dnsName;
     }

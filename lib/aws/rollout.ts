@@ -1,10 +1,12 @@
-import { Annotations, DataResource, TerraformResource } from "cdktf";
+import { Annotations, TerraformResource } from "cdktf";
 import { Construct } from "constructs";
 import { CoreOsCluster } from "../cluster/cluster";
 import { onSynthesize } from "../core/synthesized-files";
 import { StateFiles } from "../etcd/state-directory";
 import { configHash, planRollout, RolloutRecord } from "../etcd/rollout";
 import { renderIgnitionCompact } from "../render/ignition";
+import { shellQuote } from "../render/shell";
+import { TerraformData } from "../vagrant/terraform-data";
 
 const RECORD = "aws-rollout.json";
 const userDataFile = (node: string) => `aws-rollout/${node}.ign`;
@@ -58,7 +60,7 @@ export function awsRollout(scope: Construct, cluster: CoreOsCluster): AwsRollout
     userData,
     confirm(parent, node, instance, id) {
       const hash = configHash(userData[node]);
-      const marker = new DataResource(parent, id, {
+      const marker = new TerraformData(parent, id, {
         input: { node, config: hash },
         triggersReplace: { config: hash },
         dependsOn: [instance],
@@ -66,7 +68,7 @@ export function awsRollout(scope: Construct, cluster: CoreOsCluster): AwsRollout
           {
             type: "local-exec",
             // The state folder's path travels in a file synth writes, not in the configuration.
-            command: `d="$(cat ${pointer})" && mkdir -p "$d/aws-rollout" && echo ${hash} > "$d/${appliedFile(node)}"`,
+            command: `d="$(cat ${shellQuote(pointer)})" && mkdir -p "$d/aws-rollout" && echo ${shellQuote(hash)} > "$d/"${shellQuote(appliedFile(node))}`,
           },
         ],
       });

@@ -1,8 +1,11 @@
+import { TerraformStack, Token } from "cdktf";
 import { Construct } from "constructs";
+import { ClusterConfigError } from "../core/errors";
+import { Policy } from "../policy/policy";
 import { CoreOsClusterProps } from "./props";
 import { FrontMember, IFrontTarget } from "../front/target";
 import { OperatingSystem } from "./operating-system";
-import { ClusterPlan, NodePlan, planCluster } from "./plan";
+import { ClusterPlan, defaultClusterName, isClusterName, NodePlan, planCluster } from "./plan";
 import { RebootStrategy } from "./reboot-strategy";
 import { renderIgnitionJson } from "../render/ignition";
 import { renderPlanSummary } from "../render/plan-summary";
@@ -12,7 +15,6 @@ import {
   parseMembershipRecord,
   renderMembershipRecord,
 } from "../etcd/membership";
-import { warnUnpinned } from "../core/warnings";
 import { clusterStateDirectory, StateFiles } from "../etcd/state-directory";
 import { CertificateIssuer, EtcdTlsMaterial, MachineCredentials } from "../etcd/tls";
 
@@ -64,18 +66,22 @@ export class CoreOsCluster extends Construct implements IFrontTarget {
   constructor(scope: Construct, id: string, props: CoreOsClusterProps = {}) {
     super(scope, id);
     // The state folder is named after the cluster: a name the props may not give is checked by the plan.
-    const name = props.name ?? id.toLowerCase().replace(/[^a-z0-9-]/g, "-");
+    const name = typeof props?.name === "string" ? props.name : defaultClusterName(id);
     this.stateDirectory = clusterStateDirectory(this, name);
     const store = new StateFiles(this.stateDirectory);
     const planned = planCluster(props, {
       id,
       path: this.node.path,
+      isToken: (v) => Token.isUnresolved(v),
       // A name the plan will reject names no folder to read from.
-      previousMembership: /^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$/.test(name)
+      previousMembership: isClusterName(name)
         ? parseMembershipRecord(store.read(MEMBERSHIP_RECORD))
         : undefined,
       membershipRecordFile: `${this.stateDirectory}/${MEMBERSHIP_RECORD}`,
     });
+    this.clusterName = planned.name;
+    // Before any key is made or record kept: another cluster of this name would share them.
+    this.assertNameUnique();
     // What this synth decided about membership is remembered once the synth writes its output.
     onSynthesize(this, () =>
       store.write(MEMBERSHIP_RECORD, renderMembershipRecord(planned.etcd.record)),
@@ -94,8 +100,7 @@ export class CoreOsCluster extends Construct implements IFrontTarget {
       tls = { caCertificatePem: this.issuer.caCertificatePem, machines };
     }
     this.plan = { ...planned, etcd: { ...planned.etcd, tls } };
-    warnUnpinned(this, "etcd.image", this.plan.etcd.image);
-    this.clusterName = this.plan.name;
+    Policy._declare(this, { kind: "cluster", plan: () => this.plan });
     this.os = this.plan.os;
     this.rebootStrategy = this.plan.rebootStrategy;
     this.etcdEndpoints = this.plan.etcd.clientEndpoints;
@@ -134,7 +139,28 @@ export class CoreOsCluster extends Construct implements IFrontTarget {
 
   /** Every node as a front target; standby nodes take traffic only while active ones are down. */
   public frontMembers(): readonly FrontMember[] {
-    return this.nodes.map((n) => ({ name: n.name, address: n.address, standby: n.standby }));
+    return this.nodes.map((n) => ({
+      name: n.name,
+      address: n.address,
+      standby: n.standby,
+      cluster: this.node.path,
+    }));
+  }
+
+  // Two clusters of one name in one stack would write one artifact folder and one set of logical ids.
+  private assertNameUnique(): void {
+    const other = TerraformStack.of(this)
+      .node.findAll()
+      .find((c) => c instanceof CoreOsCluster && c !== this && c.clusterName === this.clusterName);
+    if (other) {
+      throw new ClusterConfigError(`CoreOsCluster "${this.node.path}"`, [
+        {
+          prop: "name",
+          value: this.clusterName,
+          allowed: `a name no other cluster of stack "${TerraformStack.of(this).node.id}" uses: CoreOsCluster "${other.node.path}" is already named ${this.clusterName} (artifact folders, Terraform ids and the etcd state folder would be shared)`,
+        },
+      ]);
+    }
   }
 
   /** A node by name; throws with the known names when there is none. */

@@ -20,17 +20,17 @@ export interface SystemdUnit {
    * the OS already ships.
    * @default - the unit is not written
    */
-  readonly contents?: string;
+  readonly contents?: string | undefined;
   /**
    * Start the unit at boot.
    * @default true when contents are given, otherwise unchanged
    */
-  readonly enabled?: boolean;
+  readonly enabled?: boolean | undefined;
   /**
    * Drop-ins for the unit.
    * @default - none
    */
-  readonly dropins?: readonly SystemdDropin[];
+  readonly dropins?: readonly SystemdDropin[] | undefined;
 }
 
 /** A file put on every node. */
@@ -43,7 +43,7 @@ export interface NodeFile {
    * Unix permission bits.
    * @default 0o644
    */
-  readonly mode?: number;
+  readonly mode?: number | undefined;
 }
 
 /** etcd topology of the cluster. */
@@ -53,30 +53,30 @@ export interface EtcdProps {
    * members; the others are etcd clients that talk to them.
    * @default 3, or 1 when the cluster has fewer than 3 nodes
    */
-  readonly members?: number;
+  readonly members?: number | undefined;
   /**
    * The `initial-cluster-token`. It keeps members of two clusters on one
    * network from joining each other.
    * @default - derived from the construct path: stable across synths, different per cluster
    */
-  readonly clusterToken?: string;
+  readonly clusterToken?: string | undefined;
   /**
    * etcd container image tag run by `etcd-member.service`; ignored when
    * `image` is given.
    * @default "v3.5.21"
    */
-  readonly imageTag?: string;
+  readonly imageTag?: string | undefined;
   /**
    * The etcd image every member runs (and whose etcdctl the membership
    * scripts use). Pin it: `ContainerImage.pinned("quay.io/coreos/etcd:v3.5.21@sha256:…")`.
    * @default - quay.io/coreos/etcd:<imageTag>, unpinned (each synth warns)
    */
-  readonly image?: ContainerImage;
+  readonly image?: ContainerImage | undefined;
   /**
    * TLS for etcd's client and peer traffic.
    * @default EtcdTls.generatedCa(): mutual TLS with a CA kept in the state folder
    */
-  readonly tls?: EtcdTls;
+  readonly tls?: EtcdTls | undefined;
 }
 
 /**
@@ -89,88 +89,88 @@ export interface CoreOsClusterProps {
    * Lowercase letters, digits and `-`.
    * @default - the construct id, lowercased
    */
-  readonly name?: string;
+  readonly name?: string | undefined;
   /**
    * Number of nodes, standby nodes included (1..9999).
    * @default 3
    */
-  readonly nodeCount?: number;
+  readonly nodeCount?: number | undefined;
   /**
-   * Node name prefix; nodes are `<prefix>-01`, `<prefix>-02`, … zero-padded to
-   * fit the count (`core-001` from 100 nodes on).
+   * Node name prefix; nodes are `<prefix>-01`, `<prefix>-02`, … `<prefix>-99`,
+   * `<prefix>-100`: two digits at least, so growing renames no node.
    * @default "core"
    */
-  readonly namePrefix?: string;
+  readonly namePrefix?: string | undefined;
   /**
    * OS and channel of every node.
    * @default OperatingSystem.flatcar(FlatcarChannel.STABLE)
    */
-  readonly os?: OperatingSystem;
+  readonly os?: OperatingSystem | undefined;
   /**
    * Virtual CPUs per node (1..64).
    * @default 1
    */
-  readonly cpus?: number;
+  readonly cpus?: number | undefined;
   /**
    * Memory per node in MiB (512..262144).
    * @default 1024
    */
-  readonly memoryMiB?: number;
+  readonly memoryMiB?: number | undefined;
   /**
    * SSH public keys authorised for user `core`. Private keys are rejected.
    * @default - none: nodes accept no SSH logins
    */
-  readonly sshPublicKeys?: readonly string[];
+  readonly sshPublicKeys?: readonly string[] | undefined;
   /**
    * Private network of the nodes. The default lies inside VirtualBox's
    * allowed host-only range (192.168.56.0/21).
    * @default "192.168.56.0/21"
    */
-  readonly networkCidr?: string;
+  readonly networkCidr?: string | undefined;
   /**
    * Host number of the first node inside `networkCidr`; node i gets host
    * number `firstHostNumber + i`, so addresses are deterministic.
    * @default 101 (core-01 = 192.168.56.101)
    */
-  readonly firstHostNumber?: number;
+  readonly firstHostNumber?: number | undefined;
   /**
    * Subnets inside `networkCidr` to spread the nodes over (e.g. one per cloud
    * availability zone): node i goes to subnet `i mod k` with host number
    * `firstHostNumber + floor(i / k)` inside it.
    * @default - one subnet: `networkCidr` itself
    */
-  readonly subnetCidrs?: readonly string[];
+  readonly subnetCidrs?: readonly string[] | undefined;
   /**
    * Extra systemd units on every node.
    * @default - none
    */
-  readonly units?: readonly SystemdUnit[];
+  readonly units?: readonly SystemdUnit[] | undefined;
   /**
    * Extra files on every node.
    * @default - none
    */
-  readonly files?: readonly NodeFile[];
+  readonly files?: readonly NodeFile[] | undefined;
   /**
    * Extra files on single nodes, by node name (e.g. a node-specific role
    * marker). Changing them re-provisions only those nodes.
    * @default - none
    */
-  readonly nodeFiles?: { readonly [nodeName: string]: readonly NodeFile[] };
+  readonly nodeFiles?: { readonly [nodeName: string]: readonly NodeFile[] } | undefined;
   /**
    * etcd topology.
    * @default - 3 members (1 below 3 nodes), derived token
    */
-  readonly etcd?: EtcdProps;
+  readonly etcd?: EtcdProps | undefined;
   /**
    * Standby nodes (the I of N+I): the last nodes of the cluster. They run and
    * join etcd as clients, but a front sends them traffic only when active
    * nodes are down. At least one node must stay active.
    * @default 0
    */
-  readonly standby?: number;
+  readonly standby?: number | undefined;
   /**
    * What a node does after an OS update.
-   * @default RebootStrategy.ETCD_LOCK on Flatcar, RebootStrategy.REBOOT on Fedora CoreOS
+   * @default RebootStrategy.ETCD_LOCK on Flatcar, RebootStrategy.STAGGERED on Fedora CoreOS
    */
-  readonly rebootStrategy?: RebootStrategy;
+  readonly rebootStrategy?: RebootStrategy | undefined;
 }

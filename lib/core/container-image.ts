@@ -1,3 +1,5 @@
+import { checkImageReference } from "./validate";
+
 /**
  * A container image a node pulls at boot. Pinned images name a content digest
  * (`repo:tag@sha256:<64 hex>`): the node runs exactly the bytes the deploy
@@ -31,24 +33,13 @@ export class ContainerImage {
 
   /** Why the reference is not acceptable, or undefined when it is. */
   public problem(): string | undefined {
-    const ref = this.reference;
-    if (typeof ref !== "string" || !REFERENCE_RE.test(ref)) {
-      return "an image reference such as quay.io/coreos/etcd:v3.5.21 (registry/repository[:tag][@sha256:<64 hex>])";
-    }
-    if (this.pinned && !DIGEST_RE.test(ref)) {
-      return "a reference pinned by digest: <repository>[:tag]@sha256:<64 lowercase hex digits>";
-    }
-    return undefined;
+    return checkImageReference(this.reference, this.pinned);
   }
 
   public toString(): string {
     return this.reference;
   }
 }
-
-const REFERENCE_RE =
-  /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?$/;
-const DIGEST_RE = /@sha256:[0-9a-f]{64}$/;
 
 /** Checks an image prop; adds a prop / value / allowed issue when it is bad. */
 export function checkImage(

@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Construct } from "constructs";
 import { TerraformStack } from "cdktf";
+import { ClusterConfigError } from "./errors";
 
 // cdktf calls `onSynthesize` of any construct carrying this symbol, after the
 // stack folder exists and before the stack JSON is written (TerraformAsset
@@ -39,6 +40,12 @@ export interface SynthesizedFilesProps {
   readonly directory: string;
   /** Relative file path → contents (written 0644), or contents with a mode. */
   readonly files: Readonly<Record<string, string | SynthesizedFile>>;
+  /**
+   * The owner's prop that decides the folder, named when another construct
+   * of the stack already writes there.
+   * @default "cluster"
+   */
+  readonly folderProp?: string;
 }
 
 /** Lists the files written by the last synth, so the next one removes only its own stale files. */
@@ -65,7 +72,31 @@ export class SynthesizedFiles extends Construct {
     this.directory = dir;
     this.files = props.files;
     const stack = TerraformStack.of(this);
+    this.assertFolderFree(stack, props.folderProp ?? "cluster");
     onSynthesize(this, (session) => this.write(session as SynthesisSession, stack));
+  }
+
+  // Two constructs writing one folder would overwrite each other's files (and prune them).
+  private assertFolderFree(stack: TerraformStack, prop: string): void {
+    const inside = (a: string, b: string) => a === b || a.startsWith(`${b}/`);
+    const other = stack.node
+      .findAll()
+      .find(
+        (c): c is SynthesizedFiles =>
+          c instanceof SynthesizedFiles &&
+          c !== this &&
+          (inside(c.directory, this.directory) || inside(this.directory, c.directory)),
+      );
+    if (!other) return;
+    const owner = (c: Construct) => c.node.scope ?? c;
+    const describe = (c: Construct) => `${owner(c).constructor.name} "${owner(c).node.path}"`;
+    throw new ClusterConfigError(describe(this), [
+      {
+        prop,
+        value: this.directory,
+        allowed: `an artifact folder no other construct of stack "${stack.node.id}" writes: ${describe(other)} writes ${other.directory} (one target per cluster and kind, one name per cluster)`,
+      },
+    ]);
   }
 
   private write(session: SynthesisSession, stack: TerraformStack): void {

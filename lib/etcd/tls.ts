@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import { createPrivateKey, X509Certificate } from "node:crypto";
 import { IssueCollector } from "../core/errors";
+import { PRIVATE_KEY_SHOWN } from "../core/validate";
 import {
   issueLeaf,
   KeyPair,
@@ -95,11 +96,7 @@ export class EtcdTls {
       const key = createPrivateKey(String(privateKeyPem));
       keyOk = cert ? cert.checkPrivateKey(key) : true;
       if (!keyOk) {
-        issues.add(
-          `${prop}.privateKeyPem`,
-          "-----BEGIN … PRIVATE KEY-----",
-          "the private key of certificatePem",
-        );
+        issues.add(`${prop}.privateKeyPem`, PRIVATE_KEY_SHOWN, "the private key of certificatePem");
       }
     } catch {
       issues.add(

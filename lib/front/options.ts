@@ -41,37 +41,37 @@ export interface HealthCheck {
    * Probe type.
    * @default HealthCheckProtocol.HTTP for HTTP listeners, HealthCheckProtocol.TCP for TCP listeners
    */
-  readonly protocol?: HealthCheckProtocol;
+  readonly protocol?: HealthCheckProtocol | undefined;
   /**
    * Path of the HTTP probe.
    * @default "/"
    */
-  readonly path?: string;
+  readonly path?: string | undefined;
   /**
    * Port probed on each target.
    * @default - the target port
    */
-  readonly port?: number;
+  readonly port?: number | undefined;
   /**
    * Time between probes.
    * @default - 500 ms on the local HAProxy front; 10 s on AWS (whose minimum is 5 s)
    */
-  readonly interval?: Duration;
+  readonly interval?: Duration | undefined;
   /**
    * How long a probe may take; must be shorter than the interval.
    * @default - the interval
    */
-  readonly timeout?: Duration;
+  readonly timeout?: Duration | undefined;
   /**
    * Consecutive successful probes before a target takes traffic again.
    * @default 2
    */
-  readonly healthyThreshold?: number;
+  readonly healthyThreshold?: number | undefined;
   /**
    * Consecutive failed probes before a target stops getting traffic.
    * @default 2
    */
-  readonly unhealthyThreshold?: number;
+  readonly unhealthyThreshold?: number | undefined;
 }
 
 /** Props of `NlbFront.addListener`. */
@@ -81,7 +81,7 @@ export interface ListenerProps {
   /**
    * @default FrontProtocol.TCP
    */
-  readonly protocol?: FrontProtocol;
+  readonly protocol?: FrontProtocol | undefined;
 }
 
 /** Props of `FrontListener.addTargets`. */
@@ -91,9 +91,9 @@ export interface TargetGroupProps {
   /** Port on each target. */
   readonly port: number;
   /** @default - see HealthCheck */
-  readonly healthCheck?: HealthCheck;
+  readonly healthCheck?: HealthCheck | undefined;
   /** @default Balancing.ROUND_ROBIN */
-  readonly balancing?: Balancing;
+  readonly balancing?: Balancing | undefined;
   /** @default ClientAffinity.NONE */
-  readonly affinity?: ClientAffinity;
+  readonly affinity?: ClientAffinity | undefined;
 }

@@ -31,7 +31,9 @@ export function containerRuntime(plan: ClusterPlan): {
  * cluster's (pinned) etcd image with exactly the settings of its runtime
  * environment file, its data dir and its certificates mounted. The cluster
  * writes the whole unit rather than Flatcar's shipped one, so both OSes run
- * the one image the deploy names.
+ * the one image the deploy names. It restarts every 10 s for as long as it
+ * fails (an image pull without network): StartLimitIntervalSec=0 keeps
+ * systemd's start limit from giving up on it.
  */
 export function etcdMemberUnit(plan: ClusterPlan): string {
   const rt = containerRuntime(plan);
@@ -40,6 +42,7 @@ Description=etcd member (container)
 Documentation=https://etcd.io/docs/
 Wants=network-online.target
 After=network-online.target${runtimeDependency(plan)}
+StartLimitIntervalSec=0
 
 [Service]
 EnvironmentFile=${ETCD_ENV_FILE}

@@ -4,13 +4,14 @@ import { MachineCredentials } from "../etcd/tls";
 import { etcdTlsFiles } from "./etcd-units";
 import {
   file,
-  IGNITION_VERSION,
   IgnitionConfig,
   IgnitionFile,
   IgnitionUnit,
+  machineConfig,
   rebootLockUnits,
   updateFiles,
 } from "./ignition";
+import { ReadyCondition } from "./ready-check";
 
 /** Where the front machine keeps its configs. */
 export const FRONT_HAPROXY_CFG = "/etc/haproxy/haproxy.cfg";
@@ -34,10 +35,13 @@ export interface FrontMachineSpec {
 
 // HAProxy in master-worker mode (the image's entrypoint adds -W -db); reload = SIGUSR2, which
 // starts new workers with the new config while the old ones finish their open connections.
+// Restarts every 5 s for as long as it fails (an image pull without network):
+// StartLimitIntervalSec=0 keeps systemd's start limit from giving up on it.
 const haproxyUnit = (image: ContainerImage) => `[Unit]
 Description=HAProxy: the cluster's front (container)
 Wants=network-online.target docker.service
 After=network-online.target docker.service
+StartLimitIntervalSec=0
 
 [Service]
 ExecStartPre=/usr/bin/mkdir -p /run/haproxy
@@ -46,25 +50,26 @@ ExecStart=/usr/bin/docker run --name haproxy --rm --net host --user root --cap-d
 ExecReload=/usr/bin/docker kill --signal USR2 haproxy
 ExecStop=/usr/bin/docker stop haproxy
 Restart=always
-RestartSec=2s
+RestartSec=5s
 
 [Install]
 WantedBy=multi-user.target
 `;
 
 // Flatcar ships no keepalived: it runs from a prebuilt image the deploy names (nothing is built
-// or installed on the machine).
+// or installed on the machine). Restarts like HAProxy while the image cannot be pulled.
 const keepalivedUnit = (image: ContainerImage) => `[Unit]
 Description=keepalived: the front's virtual address (container)
 Wants=network-online.target docker.service haproxy.service vrrp-peer-only.service
 After=network-online.target docker.service haproxy.service vrrp-peer-only.service
+StartLimitIntervalSec=0
 
 [Service]
 ExecStartPre=-/usr/bin/docker rm --force keepalived
 ExecStart=/usr/bin/docker run --name keepalived --rm --net host --cap-drop ALL --cap-add NET_ADMIN --cap-add NET_BROADCAST --cap-add NET_RAW --volume /etc/keepalived/keepalived.conf:/etc/keepalived/keepalived.conf:ro --entrypoint keepalived ${image.reference} --dont-fork --log-console --log-detail --use-file /etc/keepalived/keepalived.conf
 ExecStop=/usr/bin/docker stop keepalived
 Restart=always
-RestartSec=2s
+RestartSec=5s
 
 [Install]
 WantedBy=multi-user.target
@@ -87,6 +92,26 @@ ExecStop=/usr/sbin/iptables -D INPUT -p vrrp ! -s ${peer} -j DROP
 [Install]
 WantedBy=multi-user.target
 `;
+
+/** A front machine is up when HAProxy (and keepalived) run and HAProxy answers its health check. */
+function frontReadyConditions(keepalived: boolean): ReadyCondition[] {
+  const healthz = `http://127.0.0.1:${FRONT_MONITOR_PORT}/healthz`;
+  return [
+    { test: "systemctl is-active --quiet haproxy.service", failure: "haproxy.service not running" },
+    ...(keepalived
+      ? [
+          {
+            test: "systemctl is-active --quiet keepalived.service",
+            failure: "keepalived.service not running",
+          },
+        ]
+      : []),
+    {
+      test: `curl -fsS --max-time 5 -o /dev/null ${healthz} 2>/dev/null`,
+      failure: `HAProxy does not answer ${healthz}`,
+    },
+  ];
+}
 
 /**
  * Ignition of a front machine: Flatcar like the nodes (same SSH keys, same
@@ -127,18 +152,8 @@ export function renderFrontIgnition(cluster: ClusterPlan, spec: FrontMachineSpec
       });
     }
   }
-  return {
-    ignition: { version: IGNITION_VERSION },
-    passwd: {
-      users: [
-        cluster.sshPublicKeys.length
-          ? { name: "core", sshAuthorizedKeys: [...cluster.sshPublicKeys] }
-          : { name: "core" },
-      ],
-    },
-    storage: { files },
-    systemd: { units },
-  };
+  const conditions = frontReadyConditions(spec.keepalivedConf !== undefined);
+  return machineConfig(spec.name, cluster, { files }, units, conditions);
 }
 
 export function renderFrontIgnitionJson(cluster: ClusterPlan, spec: FrontMachineSpec): string {

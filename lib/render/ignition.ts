@@ -21,6 +21,14 @@ import {
   etcdPromoteUnit,
   etcdTlsFiles,
 } from "./etcd-units";
+import { withEnabledUnitLinks } from "./enabled-units";
+import {
+  bootUnitNames,
+  etcdReadyConditions,
+  READY_CHECK_PATH,
+  ReadyCondition,
+  renderReadyCheck,
+} from "./ready-check";
 
 /** The Ignition spec version rendered; Flatcar and Fedora CoreOS both accept it. */
 export const IGNITION_VERSION = "3.3.0";
@@ -31,7 +39,10 @@ export interface IgnitionConfig {
   readonly passwd: {
     readonly users: ReadonlyArray<{ readonly name: string; readonly sshAuthorizedKeys?: string[] }>;
   };
-  readonly storage: { readonly files: readonly IgnitionFile[] };
+  readonly storage: {
+    readonly files: readonly IgnitionFile[];
+    readonly links?: readonly IgnitionLink[];
+  };
   readonly systemd: { readonly units: readonly IgnitionUnit[] };
 }
 
@@ -40,6 +51,14 @@ export interface IgnitionFile {
   readonly mode: number;
   readonly overwrite: boolean;
   readonly contents: { readonly source: string; readonly compression?: "gzip" };
+}
+
+/** A symbolic link Ignition creates (`storage.links`). */
+export interface IgnitionLink {
+  readonly path: string;
+  readonly target: string;
+  readonly hard: boolean;
+  readonly overwrite: boolean;
 }
 
 export interface IgnitionUnit {
@@ -211,8 +230,36 @@ function etcdUnits(plan: ClusterPlan, node: NodePlan): IgnitionUnit[] {
 }
 
 /**
+ * A machine's config as every target gets it: its ready check written, and
+ * links for the units it enables, so they start on every boot however
+ * Ignition came to run (see withEnabledUnitLinks).
+ */
+export function machineConfig(
+  machine: string,
+  plan: ClusterPlan,
+  storage: { files: readonly IgnitionFile[] },
+  units: readonly IgnitionUnit[],
+  conditions: readonly ReadyCondition[],
+): IgnitionConfig {
+  const ready = renderReadyCheck(machine, bootUnitNames(units), conditions);
+  return withEnabledUnitLinks({
+    ignition: { version: IGNITION_VERSION },
+    passwd: {
+      users: [
+        plan.sshPublicKeys.length
+          ? { name: "core", sshAuthorizedKeys: [...plan.sshPublicKeys] }
+          : { name: "core" },
+      ],
+    },
+    storage: { files: [...storage.files, file(READY_CHECK_PATH, ready, 0o755)] },
+    systemd: { units },
+  });
+}
+
+/**
  * The Ignition config of one node: host name, SSH keys for `core`, etcd
- * member or client settings, update strategy, then the user's files and units.
+ * member or client settings, update strategy, then the user's files and units;
+ * its ready check tests the units and the node's etcd part.
  * Network addresses are left to the target (Vagrant, cloud DHCP).
  */
 export function renderIgnition(plan: ClusterPlan, node: NodePlan): IgnitionConfig {
@@ -230,18 +277,22 @@ export function renderIgnition(plan: ClusterPlan, node: NodePlan): IgnitionConfi
       ? { dropins: u.dropins.map((d) => ({ name: d.name, contents: d.contents })) }
       : {}),
   }));
-  return {
-    ignition: { version: IGNITION_VERSION },
-    passwd: {
-      users: [
-        plan.sshPublicKeys.length
-          ? { name: "core", sshAuthorizedKeys: [...plan.sshPublicKeys] }
-          : { name: "core" },
-      ],
-    },
-    storage: { files },
-    systemd: { units: [...etcdUnits(plan, node), ...userUnits] },
-  };
+  const units = mergeUnits([...etcdUnits(plan, node), ...userUnits]);
+  return machineConfig(node.name, plan, { files }, units, etcdReadyConditions(plan, node));
+}
+
+/**
+ * One entry per unit name (Ignition refuses duplicates): a user's drop-ins
+ * for a unit the cluster configures (etcd-member.service) join its entry.
+ */
+function mergeUnits(units: readonly IgnitionUnit[]): IgnitionUnit[] {
+  const byName = new Map<string, IgnitionUnit>();
+  for (const u of units) {
+    const first = byName.get(u.name);
+    const dropins = [...(first?.dropins ?? []), ...(u.dropins ?? [])];
+    byName.set(u.name, first ? { ...first, ...(dropins.length ? { dropins } : {}) } : u);
+  }
+  return [...byName.values()];
 }
 
 /** Ignition as the JSON text a machine reads: stable key order, trailing newline. */

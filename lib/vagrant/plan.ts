@@ -3,7 +3,8 @@ import { IssueCollector } from "../core/errors";
 import { OsFamily } from "../cluster/operating-system";
 import { ClusterPlan } from "../cluster/plan";
 import { renderIgnitionJson } from "../render/ignition";
-import { contains, hostAddress, parseCidr } from "../core/network";
+import { contains, hostAddress, netmaskOf, parseCidr } from "../core/network";
+import { Duration } from "../core/duration";
 import { FrontPlan } from "../front/plan";
 import { renderHaproxyCfg } from "../render/haproxy";
 import { renderKeepalivedConf } from "../render/keepalived";
@@ -16,6 +17,7 @@ import { ForwardedPort, LifecycleResource, SharedFolder, VagrantProvider } from 
 import { checkImage, ContainerImage } from "../core/container-image";
 import { DEFAULT_IMAGES } from "../core/default-images";
 import { MachineCredentials } from "../etcd/tls";
+import { isPlainObject } from "../core/validate";
 
 /** VirtualBox ≥ 6.1.28 allows host-only networks only here (without /etc/vbox/networks.conf). */
 export const VIRTUALBOX_HOST_ONLY_RANGE = "192.168.56.0/21";
@@ -31,6 +33,7 @@ export interface VagrantOptions {
   readonly sharedFolders?: readonly SharedFolder[];
   readonly serialLogging?: boolean;
   readonly parallel?: boolean;
+  readonly readyTimeout?: Duration;
   /** The front's plan, when the environment runs the front. */
   readonly front?: FrontPlan;
   readonly frontHighAvailability?: boolean;
@@ -46,14 +49,14 @@ export interface VagrantOptions {
 /** Container images of the front machines. */
 export interface FrontImages {
   /**
-   * @default - docker.io/library/haproxy:2.6, unpinned (each synth warns)
+   * @default - docker.io/library/haproxy:2.6, pinned by digest (DEFAULT_IMAGES.haproxy)
    */
-  readonly haproxy?: ContainerImage;
+  readonly haproxy?: ContainerImage | undefined;
   /**
    * An image whose PATH has `keepalived` and `wget`.
-   * @default - docker.io/osixia/keepalived:2.0.20, unpinned (each synth warns)
+   * @default - docker.io/osixia/keepalived:2.0.20, tag only (policy warning CC-W8)
    */
-  readonly keepalived?: ContainerImage;
+  readonly keepalived?: ContainerImage | undefined;
 }
 
 /** A front machine: HAProxy (and keepalived in an HA pair). */
@@ -99,19 +102,44 @@ export interface VagrantPlan {
   readonly forwardedPorts: readonly ForwardedPort[];
   readonly sharedFolders: readonly SharedFolder[];
   readonly serialLogging: boolean;
-  /** Bring nodes up in parallel (libvirt only). */
+  /** Bring nodes up in parallel (never with VirtualBox). */
   readonly parallel: boolean;
+  /** How long, in whole seconds, a machine may take after `vagrant up` to pass its ready check. */
+  readonly readyTimeoutSeconds: number;
+  /** Netmask of the private network: the cluster network's. */
+  readonly netmask: string;
   readonly nodes: readonly VagrantNodePlan[];
   readonly front?: VagrantFrontPlan;
 }
 
-/** Flatcar's published Vagrant box for a channel and provider. */
-export function flatcarBoxUrl(channel: string, provider: VagrantProvider): string {
-  const file =
-    provider === VagrantProvider.LIBVIRT
-      ? "flatcar_production_vagrant_libvirt.box"
-      : "flatcar_production_vagrant.box";
-  return `https://${channel}.release.flatcar-linux.net/amd64-usr/current/${file}`;
+/**
+ * Flatcar's box metadata for a channel: the current release's box for each
+ * provider (VirtualBox, Parallels), with its version and checksum, under the
+ * name `flatcar-<channel>`; `vagrant box update` follows it to new releases.
+ */
+export function flatcarBoxUrl(channel: string): string {
+  return `https://${channel}.release.flatcar-linux.net/amd64-usr/current/flatcar_production_vagrant.json`;
+}
+
+/** The box name Flatcar's metadata declares for a channel (Vagrant refuses another). */
+export function flatcarBoxName(channel: string): string {
+  return `flatcar-${channel}`;
+}
+
+/** Default bound on how long a machine may take to come up after `vagrant up`. */
+export const DEFAULT_READY_TIMEOUT = Duration.seconds(600);
+
+const BOX_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$/;
+
+/** An http(s) or file URL without whitespace or control characters. */
+function isBoxUrl(value: unknown): value is string {
+  if (typeof value !== "string" || value.length > 2048 || /\s/.test(value)) return false;
+  if ([...value].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)) return false;
+  try {
+    return ["http:", "https:", "file:"].includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
 }
 
 function isPort(p: unknown): p is number {
@@ -129,7 +157,14 @@ export function planVagrant(
   if (!(Object.values(VagrantProvider) as string[]).includes(provider)) {
     issues.add("provider", provider, Object.values(VagrantProvider).join(" | "));
   }
-  const lifecycle = options.lifecycle ?? LifecycleResource.NULL_RESOURCE;
+  if (provider === VagrantProvider.LIBVIRT) {
+    issues.add(
+      "provider",
+      provider,
+      "virtualbox: libvirt is not supported yet (Flatcar publishes Vagrant boxes for VirtualBox only, and QEMU reading the Ignition file and the network setup are not verified)",
+    );
+  }
+  const lifecycle = options.lifecycle ?? LifecycleResource.TERRAFORM_DATA;
   if (!(Object.values(LifecycleResource) as string[]).includes(lifecycle)) {
     issues.add("lifecycle", lifecycle, Object.values(LifecycleResource).join(" | "));
   }
@@ -151,13 +186,27 @@ export function planVagrant(
       );
     }
   }
-  const boxName = options.boxName ?? `flatcar-${cluster.os.channel}`;
-  if (!/^[A-Za-z0-9._/-]+$/.test(boxName)) {
-    issues.add("boxName", boxName, "letters, digits, '.', '_', '-' or '/'");
+  const boxName = options.boxName ?? flatcarBoxName(cluster.os.channel);
+  if (typeof boxName !== "string" || !BOX_NAME_RE.test(boxName)) {
+    issues.add(
+      "boxName",
+      boxName,
+      "1-100 letters, digits, '.', '_', '-' or '/', starting with a letter or digit",
+    );
+  } else if (options.boxUrl === undefined && boxName !== flatcarBoxName(cluster.os.channel)) {
+    issues.add(
+      "boxName",
+      boxName,
+      `"${flatcarBoxName(cluster.os.channel)}", the name Flatcar's box metadata declares (set boxUrl for a box of your own)`,
+    );
   }
-  const boxUrl = options.boxUrl ?? flatcarBoxUrl(cluster.os.channel, provider);
-  if (!/^(https?|file):\/\/\S+$/.test(boxUrl)) {
-    issues.add("boxUrl", boxUrl, "an http(s):// or file:// URL of a .box file or box metadata");
+  const boxUrl = options.boxUrl ?? flatcarBoxUrl(cluster.os.channel);
+  if (!isBoxUrl(boxUrl)) {
+    issues.add(
+      "boxUrl",
+      boxUrl,
+      "an http(s):// or file:// URL of box metadata or a .box file, without spaces",
+    );
   }
   const forwardedPorts = options.forwardedPorts ?? [];
   forwardedPorts.forEach((p, i) => {
@@ -187,18 +236,26 @@ export function planVagrant(
       "false with VirtualBox: parallel `vagrant up` races on box import and host-only network creation",
     );
   }
+  const readyTimeout = options.readyTimeout ?? DEFAULT_READY_TIMEOUT;
+  const readyTimeoutSeconds =
+    readyTimeout instanceof Duration ? Math.ceil(readyTimeout.toSeconds()) : Number.NaN;
+  if (!(readyTimeoutSeconds >= 1 && readyTimeoutSeconds <= 86400)) {
+    issues.add("readyTimeout", readyTimeout, "a Duration from 1 s to 24 h");
+  }
   const frontAddresses = options.front
     ? planFrontAddresses(cluster, options, provider, issues)
     : undefined;
-  const images = {
-    haproxy: options.frontImages?.haproxy ?? DEFAULT_IMAGES.haproxy,
-    keepalived: options.frontImages?.keepalived ?? DEFAULT_IMAGES.keepalived,
-  };
-  if (options.frontImages?.haproxy !== undefined) {
-    checkImage(issues, "frontImages.haproxy", options.frontImages.haproxy);
+  const givenImages: unknown = options.frontImages ?? {};
+  if (!isPlainObject(givenImages)) {
+    issues.add("frontImages", givenImages, "{ haproxy?, keepalived? } of ContainerImage");
   }
-  if (options.frontImages?.keepalived !== undefined) {
-    checkImage(issues, "frontImages.keepalived", options.frontImages.keepalived);
+  const frontImages: FrontImages = isPlainObject(givenImages) ? givenImages : {};
+  const images = {
+    haproxy: frontImages.haproxy ?? DEFAULT_IMAGES.haproxy,
+    keepalived: frontImages.keepalived ?? DEFAULT_IMAGES.keepalived,
+  };
+  for (const key of ["haproxy", "keepalived"] as const) {
+    if (frontImages[key] !== undefined) checkImage(issues, `frontImages.${key}`, frontImages[key]);
   }
   issues.throwIfAny(`VagrantCluster "${constructPath}"`);
 
@@ -207,6 +264,7 @@ export function planVagrant(
     const inputs = JSON.stringify({
       ignition,
       address: n.address,
+      netmask: netmaskOf(cluster.network.prefixLength),
       cpus: cluster.cpus,
       memoryMiB: cluster.memoryMiB,
       provider,
@@ -226,6 +284,7 @@ export function planVagrant(
     };
   });
   const machineInputs = {
+    netmask: netmaskOf(cluster.network.prefixLength),
     cpus: cluster.cpus,
     memoryMiB: cluster.memoryMiB,
     provider,
@@ -255,6 +314,8 @@ export function planVagrant(
     sharedFolders,
     serialLogging,
     parallel,
+    readyTimeoutSeconds,
+    netmask: netmaskOf(cluster.network.prefixLength),
     nodes,
   };
 }

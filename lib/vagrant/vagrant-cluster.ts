@@ -1,15 +1,18 @@
-import { DataResource, TerraformResource, TerraformStack } from "cdktf";
+import { TerraformResource, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
-import { Resource as NullResource } from "@cdktf/provider-null/lib/resource";
-import { NullProvider } from "@cdktf/provider-null/lib/provider";
+import type { Resource as NullResourceType } from "@cdktf/provider-null/lib/resource";
+import type { NullProvider as NullProviderType } from "@cdktf/provider-null/lib/provider";
 import { CoreOsCluster } from "../cluster/cluster";
+import { Duration } from "../core/duration";
+import { ClusterConfigError } from "../core/errors";
 import { NlbFront } from "../front/front";
 import { ForwardedPort, LifecycleResource, SharedFolder, VagrantProvider } from "./options";
 import { FrontImages, planVagrant, VagrantPlan } from "./plan";
-import { warnUnpinned } from "../core/warnings";
+import { Policy } from "../policy/policy";
 import {
   boxAddCommand,
   frontConfigCommand,
+  GENERATION_ENV,
   nodeDestroyCommand,
   nodeUpCommand,
   pruneCommand,
@@ -17,6 +20,8 @@ import {
   renderVagrantfile,
 } from "../render/vagrant";
 import { SynthesizedFile, SynthesizedFiles } from "../core/synthesized-files";
+import { literalTerraformString } from "../render/terraform-template";
+import { TerraformData } from "./terraform-data";
 
 /** Artifact folder of every Vagrant environment, relative to the stack folder. */
 export const VAGRANT_DIRECTORY = "vagrant";
@@ -35,10 +40,9 @@ interface LifecycleSpec {
     readonly dir: string;
     readonly name?: string;
     readonly box?: string;
-    /** The machine's generation: its trigger, which its destroy-time provisioner must read. */
-    readonly generation?: string;
   };
   readonly create: string;
+  /** A machine: destroyed with the resource, replaced create-first, its generation the resource id. */
   readonly destroy?: boolean;
   readonly dependsOn: TerraformResource[];
 }
@@ -51,82 +55,92 @@ export interface VagrantClusterProps {
    * Hypervisor.
    * @default VagrantProvider.VIRTUALBOX
    */
-  readonly provider?: VagrantProvider;
+  readonly provider?: VagrantProvider | undefined;
   /**
-   * Terraform resource type of each node's lifecycle.
-   * @default LifecycleResource.NULL_RESOURCE
+   * Terraform resource type of each node's lifecycle. `NULL_RESOURCE` needs
+   * the package `@cdktf/provider-null` and a download of hashicorp/null.
+   * @default LifecycleResource.TERRAFORM_DATA
    */
-  readonly lifecycle?: LifecycleResource;
+  readonly lifecycle?: LifecycleResource | undefined;
   /**
-   * Vagrant box name.
+   * Vagrant box name. With Flatcar's box metadata it must be the name the
+   * metadata declares.
    * @default "flatcar-<channel>"
    */
-  readonly boxName?: string;
+  readonly boxName?: string | undefined;
   /**
-   * Where the box comes from.
-   * @default - Flatcar's published box for the channel and provider
+   * Where the box comes from: box metadata (versions, checksums) or a .box file.
+   * @default - Flatcar's box metadata for the channel (flatcar_production_vagrant.json)
    */
-  readonly boxUrl?: string;
+  readonly boxUrl?: string | undefined;
   /**
    * Show the VirtualBox window.
    * @default false
    */
-  readonly gui?: boolean;
+  readonly gui?: boolean | undefined;
   /**
    * Guest ports forwarded to 127.0.0.1 on the host.
    * @default - none
    */
-  readonly forwardedPorts?: readonly ForwardedPort[];
+  readonly forwardedPorts?: readonly ForwardedPort[] | undefined;
   /**
    * Host folders synced into every node with rsync.
    * @default - none
    */
-  readonly sharedFolders?: readonly SharedFolder[];
+  readonly sharedFolders?: readonly SharedFolder[] | undefined;
   /**
    * Log each node's serial console to `log/<node>-serial.txt`.
    * @default false
    */
-  readonly serialLogging?: boolean;
+  readonly serialLogging?: boolean | undefined;
   /**
    * Bring nodes up in parallel. Rejected with VirtualBox, where parallel
    * `vagrant up` races on box import and host-only network creation.
-   * @default true for libvirt, false for VirtualBox
+   * @default false
    */
-  readonly parallel?: boolean;
+  readonly parallel?: boolean | undefined;
+  /**
+   * How long a machine may take, after `vagrant up` returned, to pass its
+   * ready check (Ignition applied, units enabled, etcd member serving or
+   * healthy, etcd reachable from a client, HAProxy answering). Past it the
+   * deploy fails, naming the machine and what did not come up.
+   * @default Duration.seconds(600)
+   */
+  readonly readyTimeout?: Duration | undefined;
   /**
    * The front to run in this environment: HAProxy on front machines
    * `front-01` (and `front-02`), rendered from the front model.
    * @default - no front
    */
-  readonly front?: NlbFront;
+  readonly front?: NlbFront | undefined;
   /**
    * Two front machines sharing a virtual address through keepalived (VRRP),
    * so the front is no single point of failure.
    * @default true
    */
-  readonly frontHighAvailability?: boolean;
+  readonly frontHighAvailability?: boolean | undefined;
   /**
    * Host number of the front's address in the cluster network: the virtual
    * address here, the front machines at the next numbers.
    * @default 10 (192.168.56.10; front-01 = .11, front-02 = .12)
    */
-  readonly frontFirstHostNumber?: number;
+  readonly frontFirstHostNumber?: number | undefined;
   /**
    * Interface of the front machines on the cluster network (keepalived's).
    * @default "eth1" (Vagrant's private network; eth0 is its NAT)
    */
-  readonly frontInterface?: string;
+  readonly frontInterface?: string | undefined;
   /**
    * VRRP virtual router id of the front pair, unique on the network.
    * @default - 1-255, derived from the cluster name
    */
-  readonly virtualRouterId?: number;
+  readonly virtualRouterId?: number | undefined;
   /**
    * Images of the front machines: HAProxy, and keepalived for the HA pair.
    * Pin them by digest (`ContainerImage.pinned(...)`).
-   * @default - the tags in DEFAULT_IMAGES, unpinned (each synth warns)
+   * @default - DEFAULT_IMAGES (HAProxy pinned; keepalived by tag: policy warning CC-W8)
    */
-  readonly frontImages?: FrontImages;
+  readonly frontImages?: FrontImages | undefined;
 }
 
 /**
@@ -166,12 +180,7 @@ export class VagrantCluster extends Construct {
       },
       this.node.path,
     );
-    if (this.plan.front) {
-      warnUnpinned(this, "frontImages.haproxy", this.plan.front.images.haproxy);
-      if (this.plan.front.highAvailability) {
-        warnUnpinned(this, "frontImages.keepalived", this.plan.front.images.keepalived);
-      }
-    }
+    Policy._declare(this, { kind: "vagrant", plan: () => this.plan });
     this.frontAddress = this.plan.front?.address;
     this.provider = this.plan.provider;
     this.lifecycle = this.plan.lifecycle;
@@ -196,6 +205,7 @@ export class VagrantCluster extends Construct {
     new SynthesizedFiles(this, "Files", { directory: this.directory, files });
 
     const dir = this.directory;
+    const timeout = this.plan.readyTimeoutSeconds;
     this.box = this.lifecycleResource("box", {
       trigger: `${this.plan.provider} ${this.plan.boxName} ${this.plan.boxUrl}`,
       input: { box: this.plan.boxName, dir },
@@ -219,8 +229,8 @@ export class VagrantCluster extends Construct {
       machines.push(
         this.lifecycleResource(node.name, {
           trigger: node.inputsHash,
-          input: { name: node.name, dir, generation: node.inputsHash },
-          create: nodeUpCommand(this.plan.provider, node.name, node.inputsHash),
+          input: { name: node.name, dir },
+          create: nodeUpCommand(this.plan.provider, node.name, timeout),
           destroy: true,
           dependsOn: after,
         }),
@@ -234,8 +244,8 @@ export class VagrantCluster extends Construct {
       const previous = frontMachines[frontMachines.length - 1] ?? machines[machines.length - 1];
       const machine = this.lifecycleResource(m.name, {
         trigger: m.inputsHash,
-        input: { name: m.name, dir, generation: m.inputsHash },
-        create: nodeUpCommand(this.plan.provider, m.name, m.inputsHash),
+        input: { name: m.name, dir },
+        create: nodeUpCommand(this.plan.provider, m.name, timeout),
         destroy: true,
         dependsOn: this.plan.parallel ? [this.prune] : [this.prune, previous],
       });
@@ -262,15 +272,28 @@ export class VagrantCluster extends Construct {
     const terraformData = this.plan.lifecycle === LifecycleResource.TERRAFORM_DATA;
     // Destroy-time provisioners may only read `self`: the name and folder travel in the resource.
     const selfRef = terraformData ? "self.input" : "self.triggers";
+    // Text from the plan is literal for Terraform: "${" in a URL must not be interpolated.
+    const input = Object.fromEntries(
+      Object.entries(spec.input).map(([k, v]) => [k, literalTerraformString(v)]),
+    );
+    const trigger = literalTerraformString(spec.trigger);
+    // A machine's steps know which resource instance made it (see nodeUpCommand).
+    const environment = spec.destroy ? { [GENERATION_ENV]: "${self.id}" } : undefined;
     const provisioners = [
-      { type: "local-exec" as const, command: spec.create, workingDir: spec.input.dir },
+      {
+        type: "local-exec" as const,
+        command: literalTerraformString(spec.create),
+        workingDir: input.dir,
+        environment,
+      },
       ...(spec.destroy
         ? [
             {
               type: "local-exec" as const,
               when: "destroy" as const,
-              command: nodeDestroyCommand(`\${${selfRef}.name}`, `\${${selfRef}.generation}`),
+              command: nodeDestroyCommand(`\${${selfRef}.name}`),
               workingDir: `\${${selfRef}.dir}`,
+              environment,
             },
           ]
         : []),
@@ -279,26 +302,53 @@ export class VagrantCluster extends Construct {
     // so with the chain of dependencies nodes are replaced one after another, never all at once.
     const lifecycle = spec.destroy ? { createBeforeDestroy: true } : undefined;
     if (terraformData) {
-      return new DataResource(this, id, {
-        input: spec.input,
-        triggersReplace: { inputs: spec.trigger },
+      return new TerraformData(this, id, {
+        input,
+        triggersReplace: { inputs: trigger },
         provisioners,
         dependsOn: spec.dependsOn,
         lifecycle,
       });
     }
-    this.ensureNullProvider();
+    const { NullResource, NullProvider } = loadNullProvider(this.node.path);
+    // One default null provider per stack, however many Vagrant clusters it holds.
+    const stack = TerraformStack.of(this);
+    if (!stack.node.tryFindChild(NULL_PROVIDER_ID)) new NullProvider(stack, NULL_PROVIDER_ID);
     return new NullResource(this, id, {
-      triggers: { ...spec.input, inputs: spec.trigger },
+      triggers: { ...input, inputs: trigger },
       provisioners,
       dependsOn: spec.dependsOn,
       lifecycle,
     });
   }
+}
 
-  // One default null provider per stack, however many Vagrant clusters it holds.
-  private ensureNullProvider(): void {
-    const stack = TerraformStack.of(this);
-    if (!stack.node.tryFindChild(NULL_PROVIDER_ID)) new NullProvider(stack, NULL_PROVIDER_ID);
+/** The package `LifecycleResource.NULL_RESOURCE` needs; loaded only when it is chosen. */
+export const NULL_PROVIDER_PACKAGE = "@cdktf/provider-null";
+
+/**
+ * Loads @cdktf/provider-null on first use, so that users of the default
+ * lifecycle (terraform_data) need not install it.
+ */
+function loadNullProvider(constructPath: string): {
+  NullResource: typeof NullResourceType;
+  NullProvider: typeof NullProviderType;
+} {
+  try {
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    return {
+      NullResource: require(`${NULL_PROVIDER_PACKAGE}/lib/resource`).Resource,
+      NullProvider: require(`${NULL_PROVIDER_PACKAGE}/lib/provider`).NullProvider,
+    };
+    /* eslint-enable @typescript-eslint/no-require-imports */
+  } catch (e) {
+    if ((e as { code?: string }).code !== "MODULE_NOT_FOUND") throw e;
+    throw new ClusterConfigError(`VagrantCluster "${constructPath}"`, [
+      {
+        prop: "lifecycle",
+        value: LifecycleResource.NULL_RESOURCE,
+        allowed: `${LifecycleResource.TERRAFORM_DATA} (the default, built into Terraform), or ${LifecycleResource.NULL_RESOURCE} with the package ${NULL_PROVIDER_PACKAGE} installed (npm install ${NULL_PROVIDER_PACKAGE})`,
+      },
+    ]);
   }
 }

@@ -1,0 +1,3 @@
+// cdktf's Testing matchers (toHaveResourceWithProperties, toBeValidTerraform, …) for jest.
+const cdktf = require("cdktf");
+cdktf.Testing.setupJest();

@@ -1,0 +1,124 @@
+import { TerraformStack, Testing } from "cdktf";
+import {
+  CoreOsCluster,
+  CoreOsClusterProps,
+  EtcdProps,
+  FrontTargets,
+  HealthCheck,
+  ListenerProps,
+  NlbFront,
+  NlbFrontProps,
+  TargetGroupProps,
+} from "../lib";
+import { AwsCluster, AwsClusterProps } from "../lib/aws";
+
+// Consumers compiled with `exactOptionalPropertyTypes` pass their own optional
+// values straight on (`{ nodeCount: props.nodeCount }`), so every optional
+// prop is typed `T | undefined`, and `undefined` must mean "left out".
+// Each object lists every optional key: a prop added later fails to compile here.
+type OptionalKeys<T> = { [K in keyof T]-?: undefined extends T[K] ? K : never }[keyof T];
+type AllUndefined<T> = Readonly<Record<OptionalKeys<T>, undefined>>;
+
+const clusterProps: AllUndefined<CoreOsClusterProps> = {
+  name: undefined,
+  nodeCount: undefined,
+  namePrefix: undefined,
+  os: undefined,
+  cpus: undefined,
+  memoryMiB: undefined,
+  sshPublicKeys: undefined,
+  networkCidr: undefined,
+  firstHostNumber: undefined,
+  subnetCidrs: undefined,
+  units: undefined,
+  files: undefined,
+  nodeFiles: undefined,
+  etcd: undefined,
+  standby: undefined,
+
+  rebootStrategy: undefined,
+};
+const etcdProps: AllUndefined<EtcdProps> = {
+  members: undefined,
+  clusterToken: undefined,
+  imageTag: undefined,
+  image: undefined,
+  tls: undefined,
+};
+const frontProps: AllUndefined<NlbFrontProps> = { name: undefined };
+const listenerProps: AllUndefined<ListenerProps> = { protocol: undefined };
+const targetProps: AllUndefined<TargetGroupProps> = {
+  healthCheck: undefined,
+  balancing: undefined,
+  affinity: undefined,
+};
+const healthCheck: AllUndefined<HealthCheck> = {
+  protocol: undefined,
+  path: undefined,
+  port: undefined,
+  interval: undefined,
+  timeout: undefined,
+  healthyThreshold: undefined,
+  unhealthyThreshold: undefined,
+};
+const awsProps: AllUndefined<AwsClusterProps> = {
+  front: undefined,
+  provider: undefined,
+  network: undefined,
+  image: undefined,
+  instanceType: undefined,
+  rootVolumeGiB: undefined,
+  sshAllowedCidrs: undefined,
+  frontAllowedCidrs: undefined,
+  internetFacing: undefined,
+  publicAddresses: undefined,
+  replaceOnImageChange: undefined,
+  rollingReplacement: undefined,
+  deregistrationDelay: undefined,
+  healthCheckInterval: undefined,
+  region: undefined,
+  tags: undefined,
+};
+
+const awsNetwork = { networkCidr: "10.42.0.0/16", subnetCidrs: ["10.42.1.0/24", "10.42.2.0/24"] };
+
+/** The cluster, a front and the AWS target, with the given optional props spread in. */
+function synth(explicitUndefined: boolean): { json: string; cluster: CoreOsCluster } {
+  const pick = <T extends object>(props: T): T | object => (explicitUndefined ? props : {});
+  let cluster: CoreOsCluster | undefined;
+  const json = Testing.synthScope((scope) => {
+    cluster = new CoreOsCluster(scope, "core", {
+      ...pick(clusterProps),
+      ...awsNetwork,
+      etcd: { ...pick(etcdProps) },
+    });
+    const front = new NlbFront(scope, "front", { ...pick(frontProps) });
+    front
+      .addListener("web", { port: 443, ...pick(listenerProps) })
+      .addTargets("web", { targets: [cluster], port: 8443, ...pick(targetProps) });
+    new AwsCluster(scope, "aws", { ...pick(awsProps), cluster, front });
+  });
+  if (!cluster) throw new Error("synthScope did not run");
+  return { json, cluster };
+}
+
+test("an optional prop given as undefined is the same as one left out", () => {
+  const leftOut = synth(false);
+  const given = synth(true);
+  expect(given.cluster.plan).toEqual(leftOut.cluster.plan);
+  expect(given.json).toEqual(leftOut.json);
+  expect(JSON.parse(given.json).resource.aws_lb).toBeDefined();
+});
+
+test("a health check of undefined values is the default health check", () => {
+  const plan = (healthCheckProps: HealthCheck) => {
+    const front = new NlbFront(new TerraformStack(Testing.app(), "s"), "front");
+    front.addListener("web", { port: 80 }).addTargets("web", {
+      targets: [FrontTargets.host("db-1", "10.0.0.5")],
+      port: 8080,
+      healthCheck: healthCheckProps,
+    });
+    return front.plan();
+  };
+  expect(plan(healthCheck)).toEqual(plan({}));
+});
