@@ -15,6 +15,7 @@ import { AwsPlan, planAws } from "./plan";
 import { CoreOsCluster } from "../cluster/cluster";
 import { ClusterConfigError } from "../core/errors";
 import { NlbFront } from "../front/front";
+import { checkTargetProps } from "../cluster/target-props";
 import { Policy } from "../policy/policy";
 
 const AWS_PROVIDER_ID = "aws-provider";
@@ -87,22 +88,11 @@ export class AwsCluster extends Construct {
   constructor(scope: Construct, id: string, props: AwsClusterProps) {
     super(scope, id);
     const where = `AwsCluster "${this.node.path}"`;
-    if (typeof props !== "object" || props === null || Array.isArray(props)) {
-      throw new ClusterConfigError(where, [
-        { prop: "props", value: props, allowed: "an object of AwsClusterProps with a cluster" },
-      ]);
-    }
-    const { cluster, front, provider, ...options } = props;
-    if (!(cluster instanceof CoreOsCluster)) {
-      throw new ClusterConfigError(where, [
-        { prop: "cluster", value: cluster, allowed: "a CoreOsCluster" },
-      ]);
-    }
-    if (front !== undefined && !(front instanceof NlbFront)) {
-      throw new ClusterConfigError(where, [
-        { prop: "front", value: front, allowed: "an NlbFront, or leave it out" },
-      ]);
-    }
+    const { cluster, front, provider, ...options } = checkTargetProps(
+      props,
+      where,
+      "AwsClusterProps",
+    );
     // Two AWS targets over one cluster would create its instances twice under one set of ids.
     const twin = TerraformStack.of(this)
       .node.findAll()
