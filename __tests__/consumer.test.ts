@@ -6,6 +6,8 @@
  * strict TypeScript compiles, the user's stacks synthesize, the user's jest
  * tests with cdktf's Testing matchers pass, plain `require` works and the
  * `/aws` entry point works with its peer @cdktf/provider-aws installed.
+ * @cdktf/provider-null is not installed: the default lifecycle needs no
+ * provider, and only `LifecycleResource.NULL_RESOURCE` asks for it.
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -107,9 +109,9 @@ describeWithRequirement(
           // The peers, newest releases: what a user starting today gets.
           "constructs@^10",
           "cdktf@^0.21",
-          // The optional peers: /aws needs provider-aws, null_resource needs provider-null.
+          // The optional peer /aws needs. Not @cdktf/provider-null: only
+          // LifecycleResource.NULL_RESOURCE loads it, and the project does without.
           `@cdktf/provider-aws@${dev["@cdktf/provider-aws"]}`,
-          `@cdktf/provider-null@${dev["@cdktf/provider-null"]}`,
           // The user's tools, as in cdktf's TypeScript template.
           `typescript@${dev.typescript}`,
           `ts-node@${dev["ts-node"]}`,
@@ -257,7 +259,8 @@ new CoreOsCluster(new TerraformStack(new App(), "s"), "core", { nodeCount: "3" }
       expect(second.output).toMatch(/Snapshots:\s+1 passed, 1 total/);
     });
 
-    it("plain JavaScript require works; the root entry point loads no @cdktf/provider-aws", () => {
+    it("plain JavaScript require works; the root entry point loads neither provider package", () => {
+      expect(fs.existsSync(installed("@cdktf", "provider-null"))).toBe(false);
       expect(ok(run("node", ["require-check.js"], project, 60_000)).stdout).toContain(
         "require: ok",
       );
