@@ -9,6 +9,7 @@ import {
   Duration,
   EtcdTls,
   FedoraCoreOsStream,
+  FlatcarChannel,
   FrontTargets,
   HealthCheck,
   LifecycleResource,
@@ -26,6 +27,7 @@ import {
   AwsMachineImage,
   AwsNetwork,
   CpuArchitecture,
+  ExistingNetworkOptions,
 } from "../lib/aws";
 import { filesUnder } from "./support/files";
 import { ed25519PublicKey, keyLine, rsaPublicKey } from "./support/keys";
@@ -689,9 +691,23 @@ const CLUSTER: Case[] = [
   [
     "unit enabled without [Install]",
     (c) => c.cluster({ units: [unit("[Service]\nExecStart=/bin/true\n")] }),
-    "units[0].enabled",
-    "true (default with contents)",
-    "an [Install] section",
+    "units[0].contents",
+    '"[Service] ExecStart=/bin/true "',
+    "an [Install] section with WantedBy= (e.g. WantedBy=multi-user.target), RequiredBy= or Alias=, as the unit is enabled (the default for a unit with contents); or enabled: false",
+  ],
+  [
+    "unit enabled: true without [Install]",
+    (c) => c.cluster({ units: [{ ...unit("[Service]\nExecStart=/bin/true\n"), enabled: true }] }),
+    "units[0].contents",
+    '"[Service] ExecStart=/bin/true "',
+    "as the unit is enabled (enabled: true); or enabled: false",
+  ],
+  [
+    "drop-ins not a list of an enabled unit with contents",
+    (c) => c.cluster({ units: [{ ...unit(`[Service]${INSTALL}`), dropins: 5 as never }] }),
+    "units[0].dropins",
+    "5",
+    "a list",
   ],
   ["files not a list", (c) => c.cluster({ files: {} as never }), "files", "{}", "a list of files"],
   ["file null", (c) => c.cluster({ files: [null as never] }), "files[0]", "null", "a file { path"],
@@ -1354,7 +1370,7 @@ const VAGRANT: Case[] = [
     (c) => c.vagrant({ lifecycle: "exec" as LifecycleResource }),
     "lifecycle",
     '"exec"',
-    "null_resource | terraform_data",
+    "terraform_data | null_resource",
   ],
   [
     "Fedora CoreOS on Vagrant",
@@ -1491,16 +1507,197 @@ const VAGRANT: Case[] = [
     '"vagrant/core"',
     'VagrantCluster "s/a" writes vagrant/core',
   ],
+  [
+    "vagrant props null",
+    (c) => new VagrantCluster(c.stack, "local", null as never),
+    "props",
+    "null",
+    "an object of VagrantClusterProps with a cluster",
+  ],
+  [
+    "vagrant cluster missing",
+    (c) => new VagrantCluster(c.stack, "local", {} as never),
+    "cluster",
+    "undefined",
+    "a CoreOsCluster",
+  ],
+  [
+    "vagrant front not an NlbFront",
+    (c) => c.vagrant({ front: { port: 80 } as never }),
+    "front",
+    '{"port":80}',
+    "an NlbFront, or leave it out",
+  ],
+  [
+    "vagrant front over another cluster",
+    (c) => {
+      const other = c.cluster({ firstHostNumber: 150 }, "other");
+      const front = c.front();
+      front.addListener("web", { port: 80 }).addTargets("web", { targets: [other], port: 8080 });
+      c.vagrant({ front });
+    },
+    'front (listener "web")',
+    'CoreOsCluster \\"s/other\\"',
+    'it does not run "s/other"',
+  ],
+  [
+    "boxName starting with -",
+    (c) => c.vagrant({ boxName: "-rf", boxUrl: "https://example.com/my.box" }),
+    "boxName",
+    '"-rf"',
+    "starting with a letter or digit",
+  ],
+  [
+    "boxName other than the metadata's",
+    (c) => c.vagrant({ boxName: "my-flatcar" }),
+    "boxName",
+    '"my-flatcar"',
+    "the name Flatcar's box metadata declares (set boxUrl for a box of your own)",
+  ],
+  [
+    "forwardedPorts not a list",
+    (c) => c.vagrant({ forwardedPorts: { guest: 80, host: 8080 } as never }),
+    "forwardedPorts",
+    '{"guest":80,"host":8080}',
+    "a list of { guest, host }",
+  ],
+  [
+    "forwarded port null",
+    (c) => c.vagrant({ forwardedPorts: [null as never] }),
+    "forwardedPorts[0].guest",
+    "undefined",
+    "a port 1-65535",
+  ],
+  [
+    "sharedFolders not a list",
+    (c) => c.vagrant({ sharedFolders: "src" as never }),
+    "sharedFolders",
+    '"src"',
+    "a list of { host, guest }",
+  ],
+  [
+    "shared host with newline",
+    (c) => c.vagrant({ sharedFolders: [{ host: "src\nx", guest: "/srv" }] }),
+    "sharedFolders[0].host",
+    '"src x"',
+    "without quotes, backslashes or control characters",
+  ],
+  [
+    "shared host with NUL",
+    (c) => c.vagrant({ sharedFolders: [{ host: "src\u0000x", guest: "/srv" }] }),
+    "sharedFolders[0].host",
+    '"src\\u0000x"',
+    "control characters",
+  ],
+  [
+    "shared guest with escape",
+    (c) => c.vagrant({ sharedFolders: [{ host: "src", guest: "/srv/\u001b[31m" }] }),
+    "sharedFolders[0].guest",
+    "\\u001b[31m",
+    "no control characters",
+  ],
+  [
+    "shared guest with ..",
+    (c) => c.vagrant({ sharedFolders: [{ host: "src", guest: "/srv/../etc" }] }),
+    "sharedFolders[0].guest",
+    '"/srv/../etc"',
+    "fully simplified (no ., .., // or trailing /)",
+  ],
+  [
+    "readyTimeout 0 s",
+    (c) => c.vagrant({ readyTimeout: Duration.seconds(0) }),
+    "readyTimeout",
+    '"0s"',
+    "a Duration from 1 s to 24 h",
+  ],
+  [
+    "readyTimeout 25 h",
+    (c) => c.vagrant({ readyTimeout: Duration.seconds(25 * 3600) }),
+    "readyTimeout",
+    '"90000s"',
+    "a Duration from 1 s to 24 h",
+  ],
+  [
+    "readyTimeout a number",
+    (c) => c.vagrant({ readyTimeout: 600 as never }),
+    "readyTimeout",
+    "600",
+    "a Duration from 1 s to 24 h",
+  ],
+  [
+    "frontInterface ..",
+    (c) => c.vagrant({ front: c.frontOver(), frontInterface: ".." }),
+    "frontInterface",
+    '".."',
+    "a network interface name",
+  ],
+  [
+    "token in boxName",
+    (c) => c.vagrant({ boxName: c.stringToken(), boxUrl: "https://example.com/my.box" }),
+    "boxName",
+    "<unresolved Terraform token>",
+    "a literal value known at synth time",
+  ],
+  [
+    "token in boxUrl",
+    (c) => c.vagrant({ boxUrl: c.stringToken() }),
+    "boxUrl",
+    "<unresolved Terraform token>",
+    "a literal value known at synth time",
+  ],
+  [
+    "token in a forwarded port",
+    (c) => c.vagrant({ forwardedPorts: [{ guest: c.numberToken(), host: 8080 }] }),
+    "forwardedPorts[0].guest",
+    "<unresolved Terraform token>",
+    "a literal value known at synth time",
+  ],
+  [
+    "token in a shared folder",
+    (c) => c.vagrant({ sharedFolders: [{ host: "src", guest: c.stringToken() }] }),
+    "sharedFolders[0].guest",
+    "<unresolved Terraform token>",
+    "a literal value known at synth time",
+  ],
+  [
+    "token in frontInterface",
+    (c) => c.vagrant({ front: c.frontOver(), frontInterface: c.stringToken() }),
+    "frontInterface",
+    "<unresolved Terraform token>",
+    "a literal value known at synth time",
+  ],
+  [
+    "token in virtualRouterId",
+    (c) => c.vagrant({ front: c.frontOver(), virtualRouterId: c.numberToken() }),
+    "virtualRouterId",
+    "<unresolved Terraform token>",
+    "a literal value known at synth time",
+  ],
 ];
 
-const awsFront = (c: Ctx, group: Partial<TargetGroupProps> = {}, port = 80) => {
+const awsFront = (
+  c: Ctx,
+  group: Partial<TargetGroupProps> = {},
+  port = 80,
+  options: Partial<AwsClusterProps> = {},
+) => {
   const cluster = c.cluster(AWS_NET);
   const front = c.front();
   front
     .addListener("web", { port })
     .addTargets("web", { targets: [cluster], port: 8080, ...group });
-  return new AwsCluster(c.stack, "aws", { cluster, front });
+  return new AwsCluster(c.stack, "aws", { cluster, front, ...options });
 };
+const EXISTING = {
+  vpcId: "vpc-0123456789abcdef0",
+  subnetIds: ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
+};
+/** Nodes in private subnets (NAT) of an existing network, an internet-facing front. */
+const privateFront = (c: Ctx, network: Partial<ExistingNetworkOptions> = {}) =>
+  awsFront(c, {}, 80, {
+    network: AwsNetwork.existing({ ...EXISTING, ...network }),
+    publicAddresses: false,
+  });
 const manyTags = Object.fromEntries(Array.from({ length: 49 }, (_, i) => [`k${i}`, "v"]));
 
 const AWS: Case[] = [
@@ -1914,6 +2111,132 @@ const AWS: Case[] = [
     'CoreOsCluster \\"s/other\\"',
     'it does not run "s/other"',
   ],
+  [
+    "aws existing without publicAddresses",
+    (c) => c.aws({ network: AwsNetwork.existing(EXISTING) }),
+    "publicAddresses",
+    "undefined",
+    "AwsNetwork.existing() needs it said",
+  ],
+  [
+    "aws create with publicAddresses false",
+    (c) => c.aws({ publicAddresses: false }),
+    "publicAddresses",
+    "false",
+    "true with AwsNetwork.create(): its subnets have no NAT",
+  ],
+  [
+    "aws private nodes, internet-facing front, no load balancer subnets",
+    (c) => privateFront(c),
+    "network.loadBalancerSubnetIds",
+    "undefined",
+    "public subnets (routed to an internet gateway) for the internet-facing load balancer",
+  ],
+  [
+    "aws loadBalancerSubnetIds a string",
+    (c) => privateFront(c, { loadBalancerSubnetIds: "subnet-0123456789abcdef2" as never }),
+    "network.loadBalancerSubnetIds",
+    '"subnet-0123456789abcdef2"',
+    "a list of subnet ids, one per availability zone",
+  ],
+  [
+    "aws loadBalancerSubnetIds empty",
+    (c) => privateFront(c, { loadBalancerSubnetIds: [] }),
+    "network.loadBalancerSubnetIds",
+    "[]",
+    "a list of subnet ids",
+  ],
+  [
+    "aws loadBalancerSubnetIds bad id",
+    (c) => privateFront(c, { loadBalancerSubnetIds: ["public-a", "subnet-0123456789abcdef3"] }),
+    "network.loadBalancerSubnetIds[0]",
+    '"public-a"',
+    "a subnet id such as subnet-0123456789abcdef0",
+  ],
+  [
+    "aws loadBalancerSubnetIds twice",
+    (c) =>
+      privateFront(c, {
+        loadBalancerSubnetIds: ["subnet-0123456789abcdef2", "subnet-0123456789abcdef2"],
+      }),
+    "network.loadBalancerSubnetIds[1]",
+    '"subnet-0123456789abcdef2"',
+    "a subnet not listed twice",
+  ],
+  [
+    "aws dependsOn names",
+    (c) =>
+      c.aws({
+        network: AwsNetwork.existing({
+          ...EXISTING,
+          dependsOn: ["aws_route_table_association.public" as never],
+        }),
+        publicAddresses: true,
+      }),
+    "network.dependsOn",
+    '["aws_route_table_association.public"]',
+    "a list of resources, data sources or modules of the stack",
+  ],
+  [
+    "aws dependsOn not a list",
+    (c) =>
+      c.aws({
+        network: AwsNetwork.existing({ ...EXISTING, dependsOn: { fqn: "x" } as never }),
+        publicAddresses: true,
+      }),
+    "network.dependsOn",
+    '{"fqn":"x"}',
+    "a list of resources",
+  ],
+  [
+    "aws healthCheckInterval 2 s",
+    (c) => awsFront(c, {}, 80, { healthCheckInterval: Duration.seconds(2) }),
+    "healthCheckInterval",
+    '"2s"',
+    "whole seconds from 5 s to 300 s on AWS",
+  ],
+  [
+    "aws healthCheckInterval 7.5 s",
+    (c) => awsFront(c, {}, 80, { healthCheckInterval: Duration.millis(7500) }),
+    "healthCheckInterval",
+    '"7500ms"',
+    "whole seconds",
+  ],
+  [
+    "aws healthCheckInterval a number",
+    (c) => awsFront(c, {}, 80, { healthCheckInterval: 10 as never }),
+    "healthCheckInterval",
+    "10",
+    "a Duration such as Duration.seconds(5)",
+  ],
+  [
+    "aws deregistrationDelay a number",
+    (c) => awsFront(c, {}, 80, { deregistrationDelay: 30 as never }),
+    "deregistrationDelay",
+    "30",
+    "a Duration such as Duration.seconds(30)",
+  ],
+  [
+    "aws Flatcar LTS without an image version",
+    (c) => c.aws({}, { ...AWS_NET, os: OperatingSystem.flatcar(FlatcarChannel.LTS) }),
+    "image.version",
+    "undefined",
+    "the LTS stream's major version",
+  ],
+  [
+    "aws image version with a wildcard",
+    (c) => c.aws({ image: AwsMachineImage.lookup({ version: "4081-*" }) }),
+    "image.version",
+    '"4081-*"',
+    "a release prefix such as 4081 or 4081.3",
+  ],
+  [
+    "aws image version a number",
+    (c) => c.aws({ image: AwsMachineImage.lookup({ version: 4081 as never }) }),
+    "image.version",
+    "4081",
+    "a release prefix",
+  ],
 ];
 
 const TABLE: Array<[string, ...Case]> = [
@@ -1997,7 +2320,10 @@ describe("values that are fine are not caught by the same checks", () => {
         network: AwsNetwork.existing({
           vpcId: c.stringToken(),
           subnetIds: [c.stringToken(), "subnet-0123456789abcdef0"],
+          loadBalancerSubnetIds: [c.stringToken(), "subnet-0123456789abcdef2"],
         }),
+        publicAddresses: false,
+        image: AwsMachineImage.lookup({ version: c.stringToken() }),
         rootVolumeGiB: Token.asNumber(c.numberToken()),
         tags: { team: c.stringToken() },
       }),

@@ -1,7 +1,9 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
-import { CoreOsClusterProps } from "../lib";
+import { TerraformStack, Testing } from "cdktf";
+import { CoreOsCluster, CoreOsClusterProps } from "../lib";
 import { MEMBERSHIP_RECORD } from "../lib/etcd/membership";
 import { ETCD_JOIN_SCRIPT } from "../lib/render/etcd-units";
 import { fileText, IgnitionConfig } from "../lib/render/ignition";
@@ -90,6 +92,39 @@ describe("etcd membership across synths", () => {
     expect(() => s.synth({ nodeCount: 3, firstHostNumber: 120 })).toThrow(
       /core-01 at 192\.168\.56\.120.*etcd members cannot move/,
     );
+  });
+});
+
+describe("a unit test's app (cdktf Testing.app) without a state folder of its own", () => {
+  it("keeps certificates apart from real deployments, records no membership, holds no cert per address twice", () => {
+    const cwd = process.cwd();
+    const configured = process.env.COREOS_CLUSTER_STATE_DIR;
+    const project = fs.mkdtempSync(path.join(os.tmpdir(), "user-project-"));
+    try {
+      // A user's project: no state folder configured; tests reuse a stack and cluster name.
+      delete process.env.COREOS_CLUSTER_STATE_DIR;
+      process.chdir(project);
+      const synth = (props: CoreOsClusterProps) => {
+        const stack = new TerraformStack(Testing.app(), "test");
+        const cluster = new CoreOsCluster(stack, "core", props);
+        Testing.fullSynth(stack);
+        return cluster;
+      };
+      const local = synth({});
+      const aws = synth({ networkCidr: "10.42.0.0/16", firstHostNumber: 10, nodeCount: 5 });
+      const again = synth({});
+      const testing = path.join(project, ".coreos-cluster", "testing", "test", "core");
+      expect(local.stateDirectory).toBe(testing);
+      expect(fs.readdirSync(path.join(project, ".coreos-cluster"))).toEqual(["testing"]);
+      expect(fs.existsSync(path.join(testing, MEMBERSHIP_RECORD))).toBe(false);
+      expect(aws.nodes).toHaveLength(5);
+      // Each address keeps its member certificate: a snapshot test sees the same config again.
+      expect(again.nodes.map((n) => n.ignition)).toEqual(local.nodes.map((n) => n.ignition));
+    } finally {
+      process.chdir(cwd);
+      process.env.COREOS_CLUSTER_STATE_DIR = configured;
+      fs.rmSync(project, { recursive: true, force: true });
+    }
   });
 });
 

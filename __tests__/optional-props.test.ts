@@ -9,8 +9,18 @@ import {
   NlbFront,
   NlbFrontProps,
   TargetGroupProps,
+  VagrantCluster,
+  VagrantClusterProps,
 } from "../lib";
-import { AwsCluster, AwsClusterProps } from "../lib/aws";
+import {
+  AwsCluster,
+  AwsClusterProps,
+  AwsMachineImage,
+  AwsNetwork,
+  CreatedNetworkOptions,
+  ExistingNetworkOptions,
+  MachineImageLookupOptions,
+} from "../lib/aws";
 
 // Consumers compiled with `exactOptionalPropertyTypes` pass their own optional
 // values straight on (`{ nodeCount: props.nodeCount }`), so every optional
@@ -80,6 +90,34 @@ const awsProps: AllUndefined<AwsClusterProps> = {
   tags: undefined,
 };
 
+const vagrantProps: AllUndefined<VagrantClusterProps> = {
+  front: undefined,
+  provider: undefined,
+  lifecycle: undefined,
+  boxName: undefined,
+  boxUrl: undefined,
+  gui: undefined,
+  forwardedPorts: undefined,
+  sharedFolders: undefined,
+  serialLogging: undefined,
+  parallel: undefined,
+  readyTimeout: undefined,
+  frontHighAvailability: undefined,
+  frontFirstHostNumber: undefined,
+  frontInterface: undefined,
+  virtualRouterId: undefined,
+  frontImages: undefined,
+};
+const createdNetwork: AllUndefined<CreatedNetworkOptions> = { availabilityZones: undefined };
+const existingNetwork: AllUndefined<ExistingNetworkOptions> = {
+  loadBalancerSubnetIds: undefined,
+  dependsOn: undefined,
+};
+const imageLookup: AllUndefined<MachineImageLookupOptions> = {
+  architecture: undefined,
+  version: undefined,
+};
+
 const awsNetwork = { networkCidr: "10.42.0.0/16", subnetCidrs: ["10.42.1.0/24", "10.42.2.0/24"] };
 
 /** The cluster, a front and the AWS target, with the given optional props spread in. */
@@ -108,6 +146,38 @@ test("an optional prop given as undefined is the same as one left out", () => {
   expect(given.cluster.plan).toEqual(leftOut.cluster.plan);
   expect(given.json).toEqual(leftOut.json);
   expect(JSON.parse(given.json).resource.aws_lb).toBeDefined();
+});
+
+test("Vagrant: an optional prop given as undefined is the same as one left out", () => {
+  const synthVagrant = (explicitUndefined: boolean) => {
+    let vagrant: VagrantCluster | undefined;
+    const json = Testing.synthScope((scope) => {
+      const cluster = new CoreOsCluster(scope, "core");
+      const front = new NlbFront(scope, "front");
+      front.addListener("web", { port: 80 }).addTargets("web", { targets: [cluster], port: 8080 });
+      vagrant = new VagrantCluster(scope, "local", {
+        ...(explicitUndefined ? vagrantProps : {}),
+        cluster,
+        front,
+      });
+    });
+    return { json, plan: vagrant?.plan };
+  };
+  const leftOut = synthVagrant(false);
+  const given = synthVagrant(true);
+  expect(given.plan).toEqual(leftOut.plan);
+  expect(given.json).toEqual(leftOut.json);
+  expect(given.plan?.front?.machines).toHaveLength(2);
+});
+
+test("AWS network and image options of undefined values are the defaults", () => {
+  const ids = {
+    vpcId: "vpc-0123456789abcdef0",
+    subnetIds: ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
+  };
+  expect(AwsNetwork.create(createdNetwork)).toEqual(AwsNetwork.create());
+  expect(AwsNetwork.existing({ ...ids, ...existingNetwork })).toEqual(AwsNetwork.existing(ids));
+  expect(AwsMachineImage.lookup(imageLookup)).toEqual(AwsMachineImage.lookup());
 });
 
 test("a health check of undefined values is the default health check", () => {

@@ -43,7 +43,7 @@ describe("the state folder keeps etcd's keys", () => {
     const mode = (p: string) => fs.statSync(path.join(dir, p)).mode & 0o777;
     expect(mode(".")).toBe(0o700);
     expect(mode("pki")).toBe(0o700);
-    for (const f of ["pki/ca.key", "pki/ca.crt", "pki/nodes/core-01/member.key"]) {
+    for (const f of ["pki/ca.key", "pki/ca.crt", "pki/nodes/core-01/member-192.168.56.101.key"]) {
       expect({ f, mode: mode(f) }).toEqual({ f, mode: 0o600 });
     }
   });
@@ -124,8 +124,8 @@ describeWithTool("openssl", "openssl", "openssl accepts the certificates", () =>
       spawnSync("openssl", ["verify", "-purpose", purpose, "-CAfile", `${dir}/ca.crt`, cert], {
         encoding: "utf8",
       });
-    expect(verify("sslserver", `${dir}/nodes/core-01/member.crt`).status).toBe(0);
-    expect(verify("sslclient", `${dir}/nodes/core-01/member.crt`).status).toBe(0);
+    expect(verify("sslserver", `${dir}/nodes/core-01/member-192.168.56.101.crt`).status).toBe(0);
+    expect(verify("sslclient", `${dir}/nodes/core-01/member-192.168.56.101.crt`).status).toBe(0);
     expect(verify("sslclient", `${dir}/nodes/core-01/client.crt`).status).toBe(0);
     // A client certificate is no server certificate (so it cannot serve as a member's).
     expect(verify("sslserver", `${dir}/nodes/core-01/client.crt`).status).not.toBe(0);

@@ -145,7 +145,17 @@ const specArb: fc.Arbitrary<Spec> = fc
     };
   });
 
-function build(app: App, spec: Spec, target: "vagrant" | "aws" = "vagrant") {
+/**
+ * The spec on the Vagrant target, or on AWS: in a created network with public
+ * nodes, or (`awsPrivateNodes`) with nodes in private subnets (NAT) of an
+ * existing network, the load balancer in public subnets of its own.
+ */
+function build(
+  app: App,
+  spec: Spec,
+  target: "vagrant" | "aws" = "vagrant",
+  awsPrivateNodes = false,
+) {
   const stack = new TerraformStack(app, "p");
   const props =
     target === "aws"
@@ -182,8 +192,16 @@ function build(app: App, spec: Spec, target: "vagrant" | "aws" = "vagrant") {
       ? new AwsCluster(stack, "aws", {
           cluster,
           front,
-          network: AwsNetwork.create(),
-          publicAddresses: false,
+          ...(awsPrivateNodes
+            ? {
+                network: AwsNetwork.existing({
+                  vpcId: "vpc-0123456789abcdef0",
+                  subnetIds: ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
+                  loadBalancerSubnetIds: ["subnet-0123456789abcdef2", "subnet-0123456789abcdef3"],
+                }),
+                publicAddresses: false,
+              }
+            : { network: AwsNetwork.create(), publicAddresses: true }),
         })
       : new VagrantCluster(stack, "local", { cluster, front });
   return { stack, cluster, front, target: t };
@@ -301,13 +319,14 @@ describeWithRequirement(
   "terraform or an offline mirror of hashicorp/aws is missing (see __tests__/aws-terraform.test.ts)",
   "a sample of random specs passes terraform validate (AWS target)",
   () => {
-    it(`terraform init + validate on ${TERRAFORM_RUNS} specs`, () => {
+    it(`terraform init + validate on ${TERRAFORM_RUNS} specs (public and private nodes in turn)`, () => {
       const outdir = tempOutdir();
+      let runs = 0;
       const env = { TF_CLI_CONFIG_FILE: writeMirrorCliConfig(outdir, mirror as string) };
       fc.assert(
         fc.property(specArb, (spec) => {
           const app = testApp({ outdir: fs.mkdtempSync(path.join(outdir, "spec-")) });
-          build(app, spec, "aws");
+          build(app, spec, "aws", runs++ % 2 === 1);
           app.synth();
           const stackDir = path.join(app.outdir, "stacks", "p");
           for (const args of [

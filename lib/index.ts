@@ -50,7 +50,6 @@ export {
   VagrantNodePlan,
   planVagrant,
   flatcarBoxUrl,
-  FrontImages,
   flatcarBoxName,
 } from "./vagrant/plan";
 export * from "./core/duration";

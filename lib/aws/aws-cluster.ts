@@ -16,6 +16,7 @@ import { AwsPlan, planAws } from "./plan";
 import { CoreOsCluster } from "../cluster/cluster";
 import { ClusterConfigError } from "../core/errors";
 import { NlbFront } from "../front/front";
+import { checkTargetProps } from "../cluster/target-props";
 import { Policy } from "../policy/policy";
 
 const AWS_PROVIDER_ID = "aws-provider";
@@ -88,22 +89,11 @@ export class AwsCluster extends Construct {
   constructor(scope: Construct, id: string, props: AwsClusterProps) {
     super(scope, id);
     const where = `AwsCluster "${this.node.path}"`;
-    if (typeof props !== "object" || props === null || Array.isArray(props)) {
-      throw new ClusterConfigError(where, [
-        { prop: "props", value: props, allowed: "an object of AwsClusterProps with a cluster" },
-      ]);
-    }
-    const { cluster, front, provider, ...options } = props;
-    if (!(cluster instanceof CoreOsCluster)) {
-      throw new ClusterConfigError(where, [
-        { prop: "cluster", value: cluster, allowed: "a CoreOsCluster" },
-      ]);
-    }
-    if (front !== undefined && !(front instanceof NlbFront)) {
-      throw new ClusterConfigError(where, [
-        { prop: "front", value: front, allowed: "an NlbFront, or leave it out" },
-      ]);
-    }
+    const { cluster, front, provider, ...options } = checkTargetProps(
+      props,
+      where,
+      "AwsClusterProps",
+    );
     // Two AWS targets over one cluster would create its instances twice under one set of ids.
     const twin = TerraformStack.of(this)
       .node.findAll()
@@ -118,7 +108,8 @@ export class AwsCluster extends Construct {
       ]);
     }
     const frontPlan = front?.plan(`AwsCluster "${this.node.path}"`);
-    const rolling = (options.rollingReplacement ?? true) === true;
+    // A unit test's app keeps no rollout record (see CoreOsCluster): every node gets its config.
+    const rolling = (options.rollingReplacement ?? true) === true && cluster._recordsDeployState;
     const rollout = rolling ? awsRollout(this, cluster) : undefined;
     this.plan = planAws(
       cluster.plan,

@@ -378,7 +378,7 @@ export function planAws(
       }
       imagePlan = { architecture: image.architecture, amiId: image.amiId };
     } else {
-      checkImageVersion(issues, cluster, image.version);
+      checkImageVersion(issues, cluster, image.version, literal);
       imagePlan = { architecture: image.architecture, lookup: amiLookup(cluster, image) };
     }
   }
@@ -532,6 +532,7 @@ function checkImageVersion(
   issues: IssueCollector,
   cluster: ClusterPlan,
   version: string | undefined,
+  literal: (v: unknown) => boolean,
 ): void {
   const lts = cluster.os.family === OsFamily.FLATCAR && cluster.os.channel === FlatcarChannel.LTS;
   if (version === undefined) {
@@ -542,7 +543,7 @@ function checkImageVersion(
         "the LTS stream's major version, e.g. AwsMachineImage.lookup({ version: \"4081\" }): two LTS streams overlap for months and the newest image may be the older stream's (streams: https://www.flatcar.org/releases)",
       );
     }
-  } else if (typeof version !== "string" || !IMAGE_VERSION_RE.test(version)) {
+  } else if (literal(version) && (typeof version !== "string" || !IMAGE_VERSION_RE.test(version))) {
     issues.add("image.version", version, "a release prefix such as 4081 or 4081.3");
   }
 }
@@ -581,6 +582,20 @@ function wholeSeconds(
     issues.add(prop, d.toString(), `whole seconds from ${range.min} s to ${range.max} s on AWS`);
   }
   return s;
+}
+
+/** A Duration prop in whole seconds within AWS's range; its default when left out. */
+function durationSeconds(
+  issues: IssueCollector,
+  prop: string,
+  given: unknown,
+  fallback: Duration,
+  range: { readonly min: number; readonly max: number },
+): number {
+  if (given === undefined) return fallback.toSeconds();
+  if (given instanceof Duration) return wholeSeconds(issues, prop, given, range);
+  issues.add(prop, given, `a Duration such as Duration.seconds(${fallback.toSeconds()})`);
+  return fallback.toSeconds();
 }
 
 function planAwsHealthCheck(
@@ -643,20 +658,20 @@ function planAwsFront(
     options.frontAllowedCidrs ?? ["0.0.0.0/0"],
     false,
   );
-  const delay = wholeSeconds(
+  const delay = durationSeconds(
     issues,
     "deregistrationDelay",
-    options.deregistrationDelay ?? Duration.seconds(30),
+    options.deregistrationDelay,
+    Duration.seconds(30),
     AWS_LIMITS.deregistrationDelaySeconds,
   );
-  const given = options.healthCheckInterval;
-  const intervalSeconds =
-    given instanceof Duration
-      ? wholeSeconds(issues, "healthCheckInterval", given, AWS_LIMITS.intervalSeconds)
-      : AWS_HEALTH_CHECK_INTERVAL.toSeconds();
-  if (given !== undefined && !(given instanceof Duration)) {
-    issues.add("healthCheckInterval", given, "a Duration such as Duration.seconds(10)");
-  }
+  const intervalSeconds = durationSeconds(
+    issues,
+    "healthCheckInterval",
+    options.healthCheckInterval,
+    AWS_HEALTH_CHECK_INTERVAL,
+    AWS_LIMITS.intervalSeconds,
+  );
   const name = awsName(`${cluster.name}-${front.name}`);
   if (name.startsWith("internal-")) {
     issues.add("front name", name, "a load balancer name not starting with internal-");

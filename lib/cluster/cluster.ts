@@ -15,7 +15,7 @@ import {
   parseMembershipRecord,
   renderMembershipRecord,
 } from "../etcd/membership";
-import { clusterStateDirectory, StateFiles } from "../etcd/state-directory";
+import { clusterStateLocation, StateFiles } from "../etcd/state-directory";
 import { CertificateIssuer, EtcdTlsMaterial, MachineCredentials } from "../etcd/tls";
 
 /** Artifact folder of every cluster, relative to the stack folder. */
@@ -61,20 +61,29 @@ export class CoreOsCluster extends Construct implements IFrontTarget {
    * synthesized. Absolute; keep it like Terraform state, out of git.
    */
   public readonly stateDirectory: string;
+  /**
+   * False in a unit test's app without a state folder of its own: deploy-time
+   * records (etcd membership, AWS rollout) are not kept.
+   * @internal
+   */
+  public readonly _recordsDeployState: boolean;
   private readonly issuer?: CertificateIssuer;
 
   constructor(scope: Construct, id: string, props: CoreOsClusterProps = {}) {
     super(scope, id);
     // The state folder is named after the cluster: a name the props may not give is checked by the plan.
     const name = typeof props?.name === "string" ? props.name : defaultClusterName(id);
-    this.stateDirectory = clusterStateDirectory(this, name);
+    const state = clusterStateLocation(this, name);
+    this.stateDirectory = state.directory;
     const store = new StateFiles(this.stateDirectory);
+    this._recordsDeployState = state.recordsDeployState;
+    const recorded = state.recordsDeployState && isClusterName(name);
     const planned = planCluster(props, {
       id,
       path: this.node.path,
       isToken: (v) => Token.isUnresolved(v),
       // A name the plan will reject names no folder to read from.
-      previousMembership: isClusterName(name)
+      previousMembership: recorded
         ? parseMembershipRecord(store.read(MEMBERSHIP_RECORD))
         : undefined,
       membershipRecordFile: `${this.stateDirectory}/${MEMBERSHIP_RECORD}`,
@@ -83,9 +92,11 @@ export class CoreOsCluster extends Construct implements IFrontTarget {
     // Before any key is made or record kept: another cluster of this name would share them.
     this.assertNameUnique();
     // What this synth decided about membership is remembered once the synth writes its output.
-    onSynthesize(this, () =>
-      store.write(MEMBERSHIP_RECORD, renderMembershipRecord(planned.etcd.record)),
-    );
+    if (recorded) {
+      onSynthesize(this, () =>
+        store.write(MEMBERSHIP_RECORD, renderMembershipRecord(planned.etcd.record)),
+      );
+    }
     const source = planned.etcd.tlsSource;
     let tls: EtcdTlsMaterial | undefined;
     if (source) {

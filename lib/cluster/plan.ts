@@ -313,8 +313,10 @@ function checkUnits(issues: IssueCollector, units: readonly SystemdUnit[]): void
  */
 function checkEnabledUnit(issues: IssueCollector, unit: SystemdUnit, prop: string): void {
   const enabled = unit.enabled ?? unit.contents !== undefined;
-  const texts = [unit.contents, ...(unit.dropins ?? []).map((d) => d?.contents)];
-  if (!enabled || texts.some((t) => t !== undefined && typeof t !== "string")) return;
+  // Drop-ins that are not a list were reported by checkDropins; nothing to read here.
+  const dropins: readonly unknown[] = Array.isArray(unit.dropins) ? unit.dropins : [];
+  const texts = [unit.contents, ...dropins.map((d) => (d as { contents?: unknown })?.contents)];
+  if (enabled !== true || texts.some((t) => t !== undefined && typeof t !== "string")) return;
   const install = parseInstallSection(...texts.filter((t): t is string => t !== undefined));
   if (install.also.length > 0) {
     issues.add(
@@ -328,7 +330,7 @@ function checkEnabledUnit(issues: IssueCollector, unit: SystemdUnit, prop: strin
     issues.add(
       `${prop}.contents`,
       unit.contents,
-      "an [Install] section with WantedBy= (e.g. WantedBy=multi-user.target), RequiredBy= or Alias= for an enabled unit, or enabled: false",
+      `an [Install] section with WantedBy= (e.g. WantedBy=multi-user.target), RequiredBy= or Alias=, as the unit is enabled (${unit.enabled === undefined ? "the default for a unit with contents" : "enabled: true"}); or enabled: false`,
     );
   } else if (/@\.[a-z]+$/.test(unit.name) && !install.defaultInstance) {
     issues.add(

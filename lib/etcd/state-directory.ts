@@ -10,20 +10,47 @@ export const STATE_DIRECTORY_ENV = "COREOS_CLUSTER_STATE_DIR";
 /** Default state folder, relative to the folder cdktf runs in (the one holding cdktf.json). */
 export const DEFAULT_STATE_DIRECTORY = ".coreos-cluster";
 
+/** Subfolder of the default state folder for apps made by cdktf's `Testing.app()`. */
+export const TESTING_STATE_SUBDIRECTORY = "testing";
+
+/** Where a cluster keeps its state, and whether its etcd membership is recorded there. */
+export interface StateLocation {
+  /** `<state>/<stack>/<cluster>`, absolute. */
+  readonly directory: string;
+  /**
+   * Whether the etcd membership and the AWS rollout are recorded: not for an
+   * app of cdktf's `Testing.app()` with no state folder set, since unit tests
+   * reuse stack and cluster names with other addresses and sizes, which a
+   * record would refuse or hold back as day-2 changes.
+   */
+  readonly recordsDeployState: boolean;
+}
+
 /**
  * The folder that keeps what must survive between synths of one cluster: its
  * etcd CA and certificates, and the etcd membership last synthesized. It lies
  * outside cdktf.out (which synth rewrites) and must be kept like Terraform
- * state: `<state>/<stack>/<cluster>/`.
+ * state: `<state>/<stack>/<cluster>/`. A unit test's app (cdktf's
+ * `Testing.app()`, whose version is stubbed) without a state folder of its own
+ * uses `<default>/testing/`, never a real deployment's state.
  */
-export function clusterStateDirectory(scope: Construct, clusterName: string): string {
+export function clusterStateLocation(scope: Construct, clusterName: string): StateLocation {
   const fromContext = scope.node.tryGetContext(STATE_DIRECTORY_CONTEXT);
-  const root =
+  const configured =
     typeof fromContext === "string" && fromContext.length > 0
       ? fromContext
-      : (process.env[STATE_DIRECTORY_ENV] ?? DEFAULT_STATE_DIRECTORY);
+      : process.env[STATE_DIRECTORY_ENV];
+  const testing = scope.node.tryGetContext("cdktfVersion") === "stubbed";
+  const root =
+    configured ??
+    (testing
+      ? path.join(DEFAULT_STATE_DIRECTORY, TESTING_STATE_SUBDIRECTORY)
+      : DEFAULT_STATE_DIRECTORY);
   const stack = TerraformStack.of(scope).node.id;
-  return path.resolve(root, stack, clusterName);
+  return {
+    directory: path.resolve(root, stack, clusterName),
+    recordsDeployState: configured !== undefined || !testing,
+  };
 }
 
 /** Files in the state folder: the folder 0700, every file 0600, whatever the umask. */

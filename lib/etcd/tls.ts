@@ -183,7 +183,8 @@ export class CertificateIssuer {
    * from 127.0.0.1).
    */
   member(name: string, address: string): KeyPair {
-    return this.leaf(`pki/nodes/${name}/member`, {
+    // Kept per address: stacks that reuse a name elsewhere (tests) keep their own certificates.
+    return this.leaf(`pki/nodes/${name}/member-${address}`, {
       commonName: MEMBER_COMMON_NAME,
       dnsNames: [name],
       ipAddresses: [address, "127.0.0.1"],

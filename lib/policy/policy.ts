@@ -1,9 +1,7 @@
 import { Annotations, Aspects, IAspect, TerraformStack } from "cdktf";
 import { IConstruct } from "constructs";
-import { ClusterConfigError, describeValue, IssueCollector } from "../core/errors";
+import { describeValue, IssueCollector } from "../core/errors";
 import { isPlainObject } from "../core/validate";
-import type { ClusterPlan } from "../cluster/plan";
-import { checkFrontRunsCluster, FrontPlan } from "../front/plan";
 import { POLICY_RULES, PolicyFinding, PolicyLevel, PolicyRule, PolicySubject } from "./rules";
 
 /** Context key (cdktf.json "context", or app context) listing rule ids acknowledged app-wide. */
@@ -123,7 +121,6 @@ export class Policy implements IAspect {
     // The whole app is checked before this stack writes anything, so a failing check
     // leaves no stack half written.
     const app = node.node.root;
-    checkTargets(app);
     const reports = Policy.evaluate(app);
     const errors = reports.filter((r) => r.rule.level === PolicyLevel.ERROR);
     if (errors.length) throw new PolicyError(errors);
@@ -138,33 +135,6 @@ export class Policy implements IAspect {
           `${formatReport(r)}. Acknowledge it if intended: Policy.acknowledge(construct, ["${r.rule.id}"], "why"), or context "${ACKNOWLEDGED_RULES_CONTEXT}": ["${r.rule.id}"]`,
         );
       }
-    }
-  }
-}
-
-/** A target construct's plan: the cluster it runs and the front it renders. */
-interface TargetPlan {
-  readonly cluster: ClusterPlan;
-  readonly front?: { readonly plan: FrontPlan };
-}
-
-function isTargetPlan(plan: unknown): plan is TargetPlan {
-  const p = plan as Partial<TargetPlan> | undefined;
-  return typeof p?.cluster?.path === "string" && Array.isArray(p.cluster.nodes);
-}
-
-/**
- * Consistency of every target (Vagrant, AWS) in the app: the front it
- * renders balances over the cluster it runs, not another one.
- */
-function checkTargets(app: IConstruct): void {
-  for (const c of app.node.findAll()) {
-    const plan = (c as { plan?: unknown }).plan;
-    if (!isTargetPlan(plan) || !plan.front) continue;
-    const issues = new IssueCollector();
-    checkFrontRunsCluster(issues, plan.front.plan, plan.cluster);
-    if (issues.issues.length) {
-      throw new ClusterConfigError(`${c.constructor.name} "${c.node.path}"`, issues.issues);
     }
   }
 }

@@ -1,11 +1,20 @@
 import { createHash } from "node:crypto";
 import { IssueCollector } from "../core/errors";
+import {
+  checkNodePath,
+  checkPropsObject,
+  isPlainObject,
+  findTokens,
+  hasControlChars,
+  LITERAL_REQUIRED,
+  TOKEN_VALUE,
+} from "../core/validate";
 import { OsFamily } from "../cluster/operating-system";
 import { ClusterPlan } from "../cluster/plan";
 import { renderIgnitionJson } from "../render/ignition";
 import { contains, hostAddress, netmaskOf, parseCidr } from "../core/network";
 import { Duration } from "../core/duration";
-import { FrontPlan } from "../front/plan";
+import { checkFrontRunsCluster, FrontPlan } from "../front/plan";
 import { renderHaproxyCfg } from "../render/haproxy";
 import { renderKeepalivedConf } from "../render/keepalived";
 import {
@@ -13,50 +22,27 @@ import {
   FRONT_STATS_SOCKET,
   renderFrontIgnitionJson,
 } from "../render/front-ignition";
-import { ForwardedPort, LifecycleResource, SharedFolder, VagrantProvider } from "./options";
+import {
+  ForwardedPort,
+  FrontImages,
+  LifecycleResource,
+  SharedFolder,
+  VagrantClusterOptions,
+  VagrantProvider,
+} from "./options";
 import { checkImage, ContainerImage } from "../core/container-image";
 import { DEFAULT_IMAGES } from "../core/default-images";
 import { MachineCredentials } from "../etcd/tls";
-import { isPlainObject } from "../core/validate";
 
 /** VirtualBox ≥ 6.1.28 allows host-only networks only here (without /etc/vbox/networks.conf). */
 export const VIRTUALBOX_HOST_ONLY_RANGE = "192.168.56.0/21";
 
-/** Props of the Vagrant target that are not about the cluster itself. */
-export interface VagrantOptions {
-  readonly provider?: VagrantProvider;
-  readonly lifecycle?: LifecycleResource;
-  readonly boxName?: string;
-  readonly boxUrl?: string;
-  readonly gui?: boolean;
-  readonly forwardedPorts?: readonly ForwardedPort[];
-  readonly sharedFolders?: readonly SharedFolder[];
-  readonly serialLogging?: boolean;
-  readonly parallel?: boolean;
-  readonly readyTimeout?: Duration;
+/** The Vagrant target's props as the plan reads them: the front already planned. */
+export interface VagrantOptions extends VagrantClusterOptions {
   /** The front's plan, when the environment runs the front. */
-  readonly front?: FrontPlan;
-  readonly frontHighAvailability?: boolean;
-  readonly frontFirstHostNumber?: number;
-  readonly frontInterface?: string;
-  readonly virtualRouterId?: number;
-  /** Images of the front machines. */
-  readonly frontImages?: FrontImages;
+  readonly front?: FrontPlan | undefined;
   /** etcd client credentials of a front machine (its reboot lock), when etcd speaks TLS. */
-  readonly frontCredentials?: (machine: string) => MachineCredentials | undefined;
-}
-
-/** Container images of the front machines. */
-export interface FrontImages {
-  /**
-   * @default - docker.io/library/haproxy:2.6, pinned by digest (DEFAULT_IMAGES.haproxy)
-   */
-  readonly haproxy?: ContainerImage | undefined;
-  /**
-   * An image whose PATH has `keepalived` and `wget`.
-   * @default - docker.io/osixia/keepalived:2.0.20, tag only (policy warning CC-W8)
-   */
-  readonly keepalived?: ContainerImage | undefined;
+  readonly frontCredentials?: ((machine: string) => MachineCredentials | undefined) | undefined;
 }
 
 /** A front machine: HAProxy (and keepalived in an HA pair). */
@@ -142,17 +128,46 @@ function isBoxUrl(value: unknown): value is string {
   }
 }
 
+/** A list prop: its entries, or none after an issue when it is not a list. */
+function listOption<T>(
+  issues: IssueCollector,
+  prop: string,
+  value: readonly T[] | undefined,
+  fields: string,
+): readonly T[] {
+  if (value === undefined) return [];
+  if (Array.isArray(value)) return value;
+  issues.add(prop, value, `a list of { ${fields} }`);
+  return [];
+}
+
 function isPort(p: unknown): p is number {
   return typeof p === "number" && Number.isInteger(p) && p >= 1 && p <= 65535;
 }
 
-/** Validates the Vagrant options against the cluster and resolves defaults. Pure. */
+/**
+ * Validates the Vagrant options against the cluster and resolves defaults.
+ * Pure. `isToken` tells unresolved tokens (Terraform references, variables)
+ * from literals: every Vagrant prop shapes files written at synth, so each
+ * must be a literal.
+ */
 export function planVagrant(
   cluster: ClusterPlan,
-  options: VagrantOptions,
+  given: VagrantOptions,
   constructPath: string,
+  isToken: (value: unknown) => boolean = () => false,
 ): VagrantPlan {
   const issues = new IssueCollector();
+  const where = `VagrantCluster "${constructPath}"`;
+  const propsReason = checkPropsObject(given);
+  if (propsReason) issues.add("props", given, propsReason);
+  issues.throwIfAny(where);
+  const options: VagrantOptions = given ?? {};
+  // Tokens first: their encoded values would only produce nonsense below.
+  for (const prop of findTokens(options, isToken, "", ["front"])) {
+    issues.add(prop, TOKEN_VALUE, LITERAL_REQUIRED);
+  }
+  issues.throwIfAny(where);
   const provider = options.provider ?? VagrantProvider.VIRTUALBOX;
   if (!(Object.values(VagrantProvider) as string[]).includes(provider)) {
     issues.add("provider", provider, Object.values(VagrantProvider).join(" | "));
@@ -208,18 +223,38 @@ export function planVagrant(
       "an http(s):// or file:// URL of box metadata or a .box file, without spaces",
     );
   }
-  const forwardedPorts = options.forwardedPorts ?? [];
+  const forwardedPorts = listOption(
+    issues,
+    "forwardedPorts",
+    options.forwardedPorts,
+    "guest, host",
+  );
   forwardedPorts.forEach((p, i) => {
     if (!isPort(p?.guest)) issues.add(`forwardedPorts[${i}].guest`, p?.guest, "a port 1-65535");
     if (!isPort(p?.host)) issues.add(`forwardedPorts[${i}].host`, p?.host, "a port 1-65535");
   });
-  const sharedFolders = options.sharedFolders ?? [];
+  const sharedFolders = listOption(issues, "sharedFolders", options.sharedFolders, "host, guest");
   sharedFolders.forEach((f, i) => {
-    if (typeof f?.host !== "string" || f.host.length === 0 || /["\\]/.test(f.host)) {
-      issues.add(`sharedFolders[${i}].host`, f?.host, "a host folder path without quotes");
+    const host = f?.host;
+    if (
+      typeof host !== "string" ||
+      host.length === 0 ||
+      /["\\]/.test(host) ||
+      hasControlChars(host)
+    ) {
+      issues.add(
+        `sharedFolders[${i}].host`,
+        host,
+        "a host folder path without quotes, backslashes or control characters (newline, NUL, …)",
+      );
     }
-    if (typeof f?.guest !== "string" || !f.guest.startsWith("/") || /["\\]/.test(f.guest)) {
-      issues.add(`sharedFolders[${i}].guest`, f?.guest, "an absolute guest path without quotes");
+    const guest = f?.guest;
+    if (typeof guest !== "string" || checkNodePath(guest) !== undefined || /["\\]/.test(guest)) {
+      issues.add(
+        `sharedFolders[${i}].guest`,
+        guest,
+        "an absolute guest path without quotes or backslashes: fully simplified (no ., .., // or trailing /), no control characters",
+      );
     }
   });
   const gui = options.gui ?? false;
@@ -240,7 +275,8 @@ export function planVagrant(
   const readyTimeoutSeconds =
     readyTimeout instanceof Duration ? Math.ceil(readyTimeout.toSeconds()) : Number.NaN;
   if (!(readyTimeoutSeconds >= 1 && readyTimeoutSeconds <= 86400)) {
-    issues.add("readyTimeout", readyTimeout, "a Duration from 1 s to 24 h");
+    const shown = readyTimeout instanceof Duration ? readyTimeout.toString() : readyTimeout;
+    issues.add("readyTimeout", shown, "a Duration from 1 s to 24 h");
   }
   const frontAddresses = options.front
     ? planFrontAddresses(cluster, options, provider, issues)
@@ -257,7 +293,8 @@ export function planVagrant(
   for (const key of ["haproxy", "keepalived"] as const) {
     if (frontImages[key] !== undefined) checkImage(issues, `frontImages.${key}`, frontImages[key]);
   }
-  issues.throwIfAny(`VagrantCluster "${constructPath}"`);
+  if (options.front) checkFrontRunsCluster(issues, options.front, cluster);
+  issues.throwIfAny(where);
 
   const nodes = cluster.nodes.map((n) => {
     const ignition = renderIgnitionJson(cluster, n);
@@ -340,7 +377,8 @@ function planFrontAddresses(
   const ha = options.frontHighAvailability ?? true;
   if (typeof ha !== "boolean") issues.add("frontHighAvailability", ha, "true or false");
   const iface = options.frontInterface ?? "eth1";
-  if (typeof iface !== "string" || !/^[a-zA-Z0-9_.-]{1,15}$/.test(iface)) {
+  // Linux interface names: at most 15 bytes, never "." or "..".
+  if (typeof iface !== "string" || !/^[a-zA-Z0-9_.-]{1,15}$/.test(iface) || /^\.\.?$/.test(iface)) {
     issues.add("frontInterface", iface, "a network interface name, e.g. eth1");
   }
   const vrid =

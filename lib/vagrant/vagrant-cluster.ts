@@ -1,13 +1,13 @@
-import { TerraformResource, TerraformStack } from "cdktf";
+import { TerraformResource, TerraformStack, Token } from "cdktf";
 import { Construct } from "constructs";
 import type { Resource as NullResourceType } from "@cdktf/provider-null/lib/resource";
 import type { NullProvider as NullProviderType } from "@cdktf/provider-null/lib/provider";
 import { CoreOsCluster } from "../cluster/cluster";
-import { Duration } from "../core/duration";
+import { checkTargetProps } from "../cluster/target-props";
 import { ClusterConfigError } from "../core/errors";
 import { NlbFront } from "../front/front";
-import { ForwardedPort, LifecycleResource, SharedFolder, VagrantProvider } from "./options";
-import { FrontImages, planVagrant, VagrantPlan } from "./plan";
+import { LifecycleResource, VagrantClusterOptions, VagrantProvider } from "./options";
+import { planVagrant, VagrantPlan } from "./plan";
 import { Policy } from "../policy/policy";
 import {
   boxAddCommand,
@@ -48,99 +48,15 @@ interface LifecycleSpec {
 }
 
 /** Props of VagrantCluster. */
-export interface VagrantClusterProps {
+export interface VagrantClusterProps extends VagrantClusterOptions {
   /** The cluster to run as local VMs. */
   readonly cluster: CoreOsCluster;
-  /**
-   * Hypervisor.
-   * @default VagrantProvider.VIRTUALBOX
-   */
-  readonly provider?: VagrantProvider | undefined;
-  /**
-   * Terraform resource type of each node's lifecycle. `NULL_RESOURCE` needs
-   * the package `@cdktf/provider-null` and a download of hashicorp/null.
-   * @default LifecycleResource.TERRAFORM_DATA
-   */
-  readonly lifecycle?: LifecycleResource | undefined;
-  /**
-   * Vagrant box name. With Flatcar's box metadata it must be the name the
-   * metadata declares.
-   * @default "flatcar-<channel>"
-   */
-  readonly boxName?: string | undefined;
-  /**
-   * Where the box comes from: box metadata (versions, checksums) or a .box file.
-   * @default - Flatcar's box metadata for the channel (flatcar_production_vagrant.json)
-   */
-  readonly boxUrl?: string | undefined;
-  /**
-   * Show the VirtualBox window.
-   * @default false
-   */
-  readonly gui?: boolean | undefined;
-  /**
-   * Guest ports forwarded to 127.0.0.1 on the host.
-   * @default - none
-   */
-  readonly forwardedPorts?: readonly ForwardedPort[] | undefined;
-  /**
-   * Host folders synced into every node with rsync.
-   * @default - none
-   */
-  readonly sharedFolders?: readonly SharedFolder[] | undefined;
-  /**
-   * Log each node's serial console to `log/<node>-serial.txt`.
-   * @default false
-   */
-  readonly serialLogging?: boolean | undefined;
-  /**
-   * Bring nodes up in parallel. Rejected with VirtualBox, where parallel
-   * `vagrant up` races on box import and host-only network creation.
-   * @default false
-   */
-  readonly parallel?: boolean | undefined;
-  /**
-   * How long a machine may take, after `vagrant up` returned, to pass its
-   * ready check (Ignition applied, units enabled, etcd member serving or
-   * healthy, etcd reachable from a client, HAProxy answering). Past it the
-   * deploy fails, naming the machine and what did not come up.
-   * @default Duration.seconds(600)
-   */
-  readonly readyTimeout?: Duration | undefined;
   /**
    * The front to run in this environment: HAProxy on front machines
    * `front-01` (and `front-02`), rendered from the front model.
    * @default - no front
    */
   readonly front?: NlbFront | undefined;
-  /**
-   * Two front machines sharing a virtual address through keepalived (VRRP),
-   * so the front is no single point of failure.
-   * @default true
-   */
-  readonly frontHighAvailability?: boolean | undefined;
-  /**
-   * Host number of the front's address in the cluster network: the virtual
-   * address here, the front machines at the next numbers.
-   * @default 10 (192.168.56.10; front-01 = .11, front-02 = .12)
-   */
-  readonly frontFirstHostNumber?: number | undefined;
-  /**
-   * Interface of the front machines on the cluster network (keepalived's).
-   * @default "eth1" (Vagrant's private network; eth0 is its NAT)
-   */
-  readonly frontInterface?: string | undefined;
-  /**
-   * VRRP virtual router id of the front pair, unique on the network.
-   * @default - 1-255, derived from the cluster name
-   */
-  readonly virtualRouterId?: number | undefined;
-  /**
-   * Images of the front machines: HAProxy, and keepalived for the HA pair.
-   * Pin them by digest (`ContainerImage.pinned(...)`).
-   * @default - DEFAULT_IMAGES (HAProxy pinned; keepalived by tag: policy warning CC-W8)
-   */
-  readonly frontImages?: FrontImages | undefined;
 }
 
 /**
@@ -169,8 +85,9 @@ export class VagrantCluster extends Construct {
 
   constructor(scope: Construct, id: string, props: VagrantClusterProps) {
     super(scope, id);
-    const { cluster, front, ...options } = props;
-    const frontPlan = front?.plan(`VagrantCluster "${this.node.path}"`);
+    const where = `VagrantCluster "${this.node.path}"`;
+    const { cluster, front, ...options } = checkTargetProps(props, where, "VagrantClusterProps");
+    const frontPlan = front?.plan(where);
     this.plan = planVagrant(
       cluster.plan,
       {
@@ -179,6 +96,7 @@ export class VagrantCluster extends Construct {
         frontCredentials: (machine) => cluster.etcdClientCredentials(machine),
       },
       this.node.path,
+      (v) => Token.isUnresolved(v),
     );
     Policy._declare(this, { kind: "vagrant", plan: () => this.plan });
     this.frontAddress = this.plan.front?.address;
