@@ -7,7 +7,7 @@ import { FrontMember, IFrontTarget } from "../front/target";
 import { OperatingSystem } from "./operating-system";
 import { ClusterPlan, NodePlan, planCluster } from "./plan";
 import { RebootStrategy } from "./reboot-strategy";
-import { renderIgnitionJson } from "../render/ignition";
+import { nodeIgnitionJson } from "../render/ignition-cache";
 import { renderPlanSummary } from "../render/plan-summary";
 import { SynthesizedFiles } from "../core/synthesized-files";
 
@@ -68,7 +68,7 @@ export class CoreOsCluster extends Construct implements IFrontTarget {
     const ignitionDir = "ignition";
     this.nodes = this.plan.nodes.map((n) => ({
       ...n,
-      ignition: renderIgnitionJson(this.plan, n),
+      ignition: nodeIgnitionJson(this.plan, n),
       ignitionPath: `${this.artifactDirectory}/${ignitionDir}/${n.name}.ign`,
     }));
     this.activeNodes = this.nodes.filter((n) => !n.standby);

@@ -94,11 +94,26 @@ export class SynthesizedFiles extends Construct {
     for (const rel of previous) {
       if (!(rel in this.files)) fs.rmSync(path.join(root, rel), { force: true });
     }
+    // A file the last synth wrote is left alone when its text is unchanged: no
+    // write, its modification time kept (a re-synth of 1,000 nodes rewrites nothing).
+    const written = new Set(previous);
+    const folders = new Set<string>();
     for (const [rel, contents] of Object.entries(this.files)) {
       const target = path.join(root, rel);
-      fs.mkdirSync(path.dirname(target), { recursive: true });
+      if (written.has(rel) && readIfExists(target) === contents) continue;
+      const folder = path.dirname(target);
+      if (!folders.has(folder)) fs.mkdirSync(folder, { recursive: true });
+      folders.add(folder);
       fs.writeFileSync(target, contents);
     }
     fs.writeFileSync(listPath, `${JSON.stringify(Object.keys(this.files).sort(), null, 2)}\n`);
+  }
+}
+
+function readIfExists(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch {
+    return undefined;
   }
 }

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { IssueCollector } from "../core/errors";
 import { OsFamily } from "../cluster/operating-system";
 import { ClusterPlan } from "../cluster/plan";
-import { renderIgnitionJson } from "../render/ignition";
+import { nodeIgnitionJson } from "../render/ignition-cache";
 import { contains, hostAddress, netmaskOf, parseCidr } from "../core/network";
 import { Duration } from "../core/duration";
 import { FrontPlan } from "../front/plan";
@@ -225,7 +225,7 @@ export function planVagrant(
   issues.throwIfAny(`VagrantCluster "${constructPath}"`);
 
   const nodes = cluster.nodes.map((n) => {
-    const ignition = renderIgnitionJson(cluster, n);
+    const ignition = nodeIgnitionJson(cluster, n);
     const inputs = JSON.stringify({
       ignition,
       address: n.address,
