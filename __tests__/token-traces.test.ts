@@ -1,6 +1,7 @@
-import { TerraformStack, Testing, Tokenization } from "cdktf";
+import { Fn, TerraformStack, Testing, Tokenization } from "cdktf";
+import { Instance } from "@cdktf/provider-aws/lib/instance";
 import {
-  TOKEN_TRACE_MARKER,
+  fqnWithoutTrace,
   TOKEN_TRACES_VARIABLE,
   withoutTokenTraces,
 } from "../lib/core/token-traces";
@@ -33,13 +34,10 @@ describe("token creation stacks", () => {
     else process.env[TOKEN_TRACES_VARIABLE] = saved;
   });
 
-  test("tokens made inside carry the marker; tokens made outside the full stack", () => {
-    const stack = new TerraformStack(Testing.app(), "inside");
-    const cluster = new CoreOsCluster(stack, "core", { nodeCount: 1 });
-    const local = new VagrantCluster(stack, "local", { cluster });
-    const inside = withoutTokenTraces(() => local.machines[0].fqn);
-    expect(creationStack(inside)).toEqual([TOKEN_TRACE_MARKER]);
-    const outside = local.box.fqn;
+  test("tokens made inside carry no creation stack; tokens made outside the full stack", () => {
+    const inside = withoutTokenTraces(() => Fn.upper("inside"));
+    expect(creationStack(inside)).toEqual([]);
+    const outside = Fn.upper("outside");
     expect(creationStack(outside).length).toBeGreaterThan(3);
     expect(creationStack(outside).join("\n")).toContain("token-traces.test.ts");
   });
@@ -49,8 +47,8 @@ describe("token creation stacks", () => {
     const aws = awsCluster();
     // A nested block made by the provider class inside AwsCluster.
     const block = aws.instances[0].metadataOptions as unknown as { creationStack: string[] };
-    expect(block.creationStack).toEqual([TOKEN_TRACE_MARKER]);
-    expect(creationStack(aws.nodes[0].instanceId)).toEqual([TOKEN_TRACE_MARKER]);
+    expect(block.creationStack).toEqual([]);
+    expect(creationStack(aws.nodes[0].instanceId)).toEqual([]);
     expect(creationStack(aws.instances[0].privateDns).length).toBeGreaterThan(3);
   });
 
@@ -62,32 +60,57 @@ describe("token creation stacks", () => {
     expect(creationStack(aws.nodes[0].instanceId).join("\n")).toContain("aws-cluster.ts");
   });
 
-  test("errors keep their stacks, read inside or outside", () => {
-    let readInside = "";
+  test("an error thrown inside gets the stack of the call; errors made outside keep theirs", () => {
+    let inner: Error | undefined;
     let thrown: Error | undefined;
-    function failsInside(): never {
-      const e = new Error("inner");
-      readInside = e.stack ?? "";
-      throw new Error("outer");
+    function callsInside(): void {
+      withoutTokenTraces(() => {
+        inner = new Error("inner");
+        throw inner;
+      });
     }
     try {
-      withoutTokenTraces(failsInside);
+      callsInside();
     } catch (e) {
       thrown = e as Error;
     }
-    expect(readInside).toMatch(/^Error: inner\n\s+at failsInside/);
-    expect(thrown?.stack).toMatch(/^Error: outer\n\s+at failsInside/);
+    expect(thrown).toBe(inner);
+    expect(thrown?.stack).toMatch(/^Error: inner\n\s+at callsInside/);
+    expect(new Error("outside").stack).toMatch(/^Error: outside\n\s+at /);
   });
 
-  test("the stack formatter is put back after a return, a throw and a nested call", () => {
-    const before = Error.prepareStackTrace;
-    expect(withoutTokenTraces(() => withoutTokenTraces(() => 42))).toBe(42);
-    expect(Error.prepareStackTrace).toBe(before);
+  test("Error.stackTraceLimit is put back after a return, a throw and a nested call", () => {
+    const before = Object.getOwnPropertyDescriptor(Error, "stackTraceLimit");
+    expect(withoutTokenTraces(() => withoutTokenTraces(() => Error.stackTraceLimit))).toBe(
+      before?.value,
+    );
+    expect(Object.getOwnPropertyDescriptor(Error, "stackTraceLimit")).toEqual(before);
     expect(() =>
       withoutTokenTraces(() => {
         throw new Error("boom");
       }),
     ).toThrow("boom");
-    expect(Error.prepareStackTrace).toBe(before);
+    expect(Object.getOwnPropertyDescriptor(Error, "stackTraceLimit")).toEqual(before);
+  });
+
+  test("an element's address is made without a stack when first asked for, and its logical id stays free until then", () => {
+    const stack = new TerraformStack(Testing.app(), "fqn");
+    const cluster = new CoreOsCluster(stack, "core", { nodeCount: 1 });
+    const local = new VagrantCluster(stack, "local", { cluster });
+    // The user renames one of the target's resources (an escape hatch), after the target made it.
+    local.machines[0].overrideLogicalId("renamed");
+    const later = fqnWithoutTrace(new Instance(stack, "later", { ami: "ami-0123456789abcdef0" }));
+    expect(later).toBeInstanceOf(Instance);
+    expect(later.constructor).toBe(Instance);
+    expect(creationStack(later.fqn)).toEqual([]);
+    expect(creationStack(local.prune.fqn)).toEqual([]);
+    const config = JSON.parse(Testing.synth(stack));
+    expect(Object.keys(config.resource.terraform_data)).toContain("renamed");
+    expect(config.resource.terraform_data.vagrant_core_prune.depends_on).toEqual([
+      "terraform_data.vagrant_core_box",
+    ]);
+    expect(config.resource.terraform_data.renamed.depends_on).toEqual([
+      "terraform_data.vagrant_core_prune",
+    ]);
   });
 });

@@ -37,6 +37,8 @@ const TIME = "/usr/bin/time";
 
 interface Run {
   readonly seconds: number;
+  /** User and system CPU time: less disturbed than wall time by other jobs on the machine. */
+  readonly cpuSeconds: number;
   readonly rssMiB: number;
 }
 
@@ -67,7 +69,7 @@ function synth(entry: string, env: NodeJS.ProcessEnv, into?: string): Run & { ou
   const outdir = into ?? fs.mkdtempSync(path.join(os.tmpdir(), "bench-synth."));
   const rssFile = path.join(outdir, "..", `${path.basename(outdir)}.rss`);
   const started = process.hrtime.bigint();
-  const r = spawnSync(TIME, ["-f", "%M", "-o", rssFile, "sh", "-c", appCommand(entry)], {
+  const r = spawnSync(TIME, ["-f", "%M %U %S", "-o", rssFile, "sh", "-c", appCommand(entry)], {
     cwd: ROOT,
     encoding: "utf8",
     maxBuffer: 64 * 1024 * 1024,
@@ -84,14 +86,14 @@ function synth(entry: string, env: NodeJS.ProcessEnv, into?: string): Run & { ou
     },
   });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const rss = fs.existsSync(rssFile)
-    ? fs.readFileSync(rssFile, "utf8").trim().split("\n").pop()
-    : "";
+  // GNU time's line (after any line of its own, such as "Command exited with non-zero status").
+  const figures = fs.existsSync(rssFile) ? fs.readFileSync(rssFile, "utf8").trim().split("\n") : [];
   fs.rmSync(rssFile, { force: true });
   if (r.status !== 0) {
     throw new Error(`${entry} failed (${r.status}):\n${r.stdout}${r.stderr}`.slice(0, 4000));
   }
-  return { seconds, rssMiB: Number(rss) / 1024, outdir };
+  const [rssKiB, user, system] = (figures.pop() ?? "").split(" ").map(Number);
+  return { seconds, cpuSeconds: user + system, rssMiB: rssKiB / 1024, outdir };
 }
 
 /** What a synth emitted, to compare library and baseline. */
@@ -182,9 +184,14 @@ function measure(target: BenchTarget, nodes: number): Row {
     }
     const summary = (rs: Run[]): Run => ({
       seconds: median(rs.map((r) => r.seconds)),
+      cpuSeconds: median(rs.map((r) => r.cpuSeconds)),
       rssMiB: median(rs.map((r) => r.rssMiB)),
     });
-    const figures = (r: Run): Run => ({ seconds: r.seconds, rssMiB: r.rssMiB });
+    const figures = (r: Run): Run => ({
+      seconds: r.seconds,
+      cpuSeconds: r.cpuSeconds,
+      rssMiB: r.rssMiB,
+    });
     const row: Row = {
       target,
       nodes,
@@ -193,7 +200,8 @@ function measure(target: BenchTarget, nodes: number): Row {
       libraryFresh: figures(libraryFresh),
       baselineFresh: figures(baselineFresh),
     };
-    const show = (r: Run) => `${r.seconds.toFixed(2)} s ${r.rssMiB.toFixed(0)} MiB`;
+    const show = (r: Run) =>
+      `${r.seconds.toFixed(2)} s (CPU ${r.cpuSeconds.toFixed(2)} s) ${r.rssMiB.toFixed(0)} MiB`;
     console.error(
       `  ${target} ${nodes}: library ${show(row.library)} (fresh ${show(row.libraryFresh)}), baseline ${show(row.baseline)} (fresh ${show(row.baselineFresh)}); ${lib.files} files, ${(lib.bytes / 1e6).toFixed(1)} MB library, ${(base.bytes / 1e6).toFixed(1)} MB baseline; load ${load()}`,
     );
@@ -212,8 +220,8 @@ const TARGET_NAMES: Record<BenchTarget, string> = {
 
 function table(rows: readonly Row[]): string {
   const lines = [
-    "| target | nodes | library s | baseline s | time ratio | library MiB | baseline MiB | memory ratio | library ms/node | library KiB/node | fresh folder: library s / baseline s |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| target | nodes | library s | baseline s | time ratio | CPU ratio | library MiB | baseline MiB | memory ratio | library ms/node | library KiB/node | fresh folder: library s / baseline s |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
   ];
   for (const r of rows) {
     // Cost of each node past the first: constant when the cost is linear in the node count
@@ -229,6 +237,7 @@ function table(rows: readonly Row[]): string {
       r.library.seconds.toFixed(2),
       r.baseline.seconds.toFixed(2),
       (r.library.seconds / r.baseline.seconds).toFixed(2),
+      (r.library.cpuSeconds / r.baseline.cpuSeconds).toFixed(2),
       r.library.rssMiB.toFixed(0),
       r.baseline.rssMiB.toFixed(0),
       (r.library.rssMiB / r.baseline.rssMiB).toFixed(2),

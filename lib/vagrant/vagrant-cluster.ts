@@ -20,7 +20,7 @@ import {
 import { SynthesizedFiles } from "../core/synthesized-files";
 import { literalTerraformString } from "../render/terraform-template";
 import { TerraformData } from "./terraform-data";
-import { withoutTokenTraces } from "../core/token-traces";
+import { fqnWithoutTrace, withoutTokenTraces } from "../core/token-traces";
 
 /** Artifact folder of every Vagrant environment, relative to the stack folder. */
 export const VAGRANT_DIRECTORY = "vagrant";
@@ -252,7 +252,7 @@ export class VagrantCluster extends Construct {
     const resource = this.createLifecycleResource(id, spec);
     // Readable, stable addresses in `terraform plan`: null_resource.vagrant_core_core-01.
     resource.overrideLogicalId(`vagrant_${this.plan.cluster.name}_${id}`);
-    return resource;
+    return fqnWithoutTrace(resource);
   }
 
   private createLifecycleResource(id: string, spec: LifecycleSpec): TerraformResource {
