@@ -65,11 +65,11 @@ function appCommand(entry: string): string {
  * earlier synth: `cdktf synth` keeps cdktf.out) or else a fresh folder;
  * returns its figures and folder.
  */
-function synth(entry: string, env: NodeJS.ProcessEnv, into?: string): Run & { outdir: string } {
+function synth(command: string, env: NodeJS.ProcessEnv, into?: string): Run & { outdir: string } {
   const outdir = into ?? fs.mkdtempSync(path.join(os.tmpdir(), "bench-synth."));
   const rssFile = path.join(outdir, "..", `${path.basename(outdir)}.rss`);
   const started = process.hrtime.bigint();
-  const r = spawnSync(TIME, ["-f", "%M %U %S", "-o", rssFile, "sh", "-c", appCommand(entry)], {
+  const r = spawnSync(TIME, ["-f", "%M %U %S", "-o", rssFile, "sh", "-c", command], {
     cwd: ROOT,
     encoding: "utf8",
     maxBuffer: 64 * 1024 * 1024,
@@ -90,7 +90,7 @@ function synth(entry: string, env: NodeJS.ProcessEnv, into?: string): Run & { ou
   const figures = fs.existsSync(rssFile) ? fs.readFileSync(rssFile, "utf8").trim().split("\n") : [];
   fs.rmSync(rssFile, { force: true });
   if (r.status !== 0) {
-    throw new Error(`${entry} failed (${r.status}):\n${r.stdout}${r.stderr}`.slice(0, 4000));
+    throw new Error(`${command} failed (${r.status}):\n${r.stdout}${r.stderr}`.slice(0, 4000));
   }
   const [rssKiB, user, system] = (figures.pop() ?? "").split(" ").map(Number);
   return { seconds, cpuSeconds: user + system, rssMiB: rssKiB / 1024, outdir };
@@ -142,8 +142,8 @@ const load = () =>
     .map((l) => l.toFixed(2))
     .join(" ");
 
-const LIBRARY_APP = "bench/synth/library.ts";
-const BASELINE_APP = "bench/synth/baseline.ts";
+const LIBRARY_APP = appCommand("bench/synth/library.ts");
+const BASELINE_APP = appCommand("bench/synth/baseline.ts");
 
 function measureOnce(target: BenchTarget): void {
   const env = { BENCH_TARGET: target, BENCH_NODES: "1" };
@@ -250,6 +250,31 @@ function table(rows: readonly Row[]): string {
   return lines.join("\n");
 }
 
+/**
+ * The default app, main.ts with both stacks, run by cdktf.json's app command
+ * as `cdktf synth` runs it, and by the command it had before
+ * (`npx ts-node --transpile-only`), into the folder of a first synth.
+ */
+function measureDefaultApp(): string {
+  const lines: string[] = [];
+  for (const [name, command] of [
+    ["cdktf.json's app", appCommand("main.ts")],
+    ["npx ts-node --transpile-only", "npx ts-node --transpile-only main.ts"],
+  ]) {
+    const first = synth(command, {});
+    const runs = Array.from({ length: RUNS }, () => synth(command, {}, first.outdir));
+    fs.rmSync(first.outdir, { recursive: true, force: true });
+    lines.push(
+      `| ${name} (\`${command}\`) | ${median(runs.map((r) => r.seconds)).toFixed(2)} | ${median(runs.map((r) => r.cpuSeconds)).toFixed(2)} | ${median(runs.map((r) => r.rssMiB)).toFixed(0)} |`,
+    );
+  }
+  return [
+    "| default app, both stacks of main.ts | s | CPU s | MiB |",
+    "| --- | ---: | ---: | ---: |",
+    ...lines,
+  ].join("\n");
+}
+
 function main(): void {
   if (!fs.existsSync(TIME)) {
     throw new Error(`${TIME} is missing: install GNU time (Debian package time) for peak memory`);
@@ -259,6 +284,7 @@ function main(): void {
   );
   // Fill the transpile cache, so that no measured run transpiles.
   for (const target of TARGETS) measureOnce(target);
+  const defaultApp = measureDefaultApp();
   const rows: Row[] = [];
   for (const target of TARGETS) {
     for (const nodes of SIZES) {
@@ -272,6 +298,7 @@ function main(): void {
     }
   }
   console.log(table(rows));
+  console.log(`\n${defaultApp}`);
   console.log(`\nmedians of ${RUNS} runs; load average at the end: ${load()}`);
   fs.mkdirSync(path.join(ROOT, "bench-out"), { recursive: true });
   fs.writeFileSync(
