@@ -24,6 +24,7 @@ import {
   writeMirrorCliConfig,
 } from "./support/terraform";
 import { describeWithRequirement, hasCommand } from "./support/tools";
+import { ProviderServer, startProviderServer } from "./support/provider-server";
 
 /*
  * Real Terraform 1.11 on the synthesized AWS stacks: `terraform init` against
@@ -48,10 +49,23 @@ describeWithRequirement(
     jest.setTimeout(120_000);
     const outdir = tempOutdir();
     const cliConfig = writeMirrorCliConfig(outdir, mirror as string);
-    afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
+    // One hashicorp/aws process for every command of this file (see startProviderServer).
+    let provider: ProviderServer | undefined;
+    beforeAll(async () => {
+      provider = await startProviderServer(mirror as string, "hashicorp/aws", outdir);
+    });
+    afterAll(async () => {
+      await provider?.stop();
+      fs.rmSync(outdir, { recursive: true, force: true });
+    });
 
+    /** `terraform init` installs the provider from the mirror; the other commands use the running one. */
+    const envFor = (args: readonly string[]) => ({
+      TF_CLI_CONFIG_FILE: cliConfig,
+      ...(args[0] === "init" ? {} : provider?.env),
+    });
     const terraform = (stackDir: string, ...args: string[]) =>
-      runTerraform(args, stackDir, { TF_CLI_CONFIG_FILE: cliConfig });
+      runTerraform(args, stackDir, envFor(args));
 
     /** Synthesizes `build`'s stack like `cdktf synth` and installs the given test files. */
     function synthStack(
@@ -158,34 +172,100 @@ describeWithRequirement(
     }
 
     const expectPass = (stackDir: string, ...args: string[]) =>
-      terraformOk(args, stackDir, { TF_CLI_CONFIG_FILE: cliConfig });
+      terraformOk(args, stackDir, envFor(args));
+
+    /** The run blocks of a test file, in order (blocks as `terraform fmt` writes them). */
+    const runBlocks = (text: string) => [...text.matchAll(/^run "([^"]+)" \{\n[\s\S]*?^\}\n/gm)];
 
     /**
-     * Removes `expect_failures` from one run of a test file and runs the tests:
-     * that run must then fail on our check, with its message (words may wrap).
+     * For each of `runs` (which expect their failures), a copy of the test
+     * file in which that run no longer expects it: the file's mocks and
+     * overrides, the apply runs before it (its state), and the run. Run with
+     * the file itself in one `terraform test`, each copy must fail on our
+     * check, with its message (see expectCheckMessage).
      */
+    function writeCheckFiles(stackDir: string, testFile: string, runs: readonly string[]): void {
+      const text = fs.readFileSync(path.join(stackDir, "tests", testFile), "utf8");
+      const blocks = runBlocks(text);
+      const shared = blocks.reduce((rest, b) => rest.replace(b[0], ""), text);
+      for (const run of runs) {
+        const index = blocks.findIndex((b) => b[1] === run);
+        expect(blocks[index]?.[0]).toMatch(/\n\s*expect_failures = /);
+        const before = blocks.slice(0, index).filter((b) => /^\s*command = apply$/m.test(b[0]));
+        const target = blocks[index][0].replace(/\n\s*expect_failures = [^\n]*/, "");
+        fs.writeFileSync(
+          path.join(stackDir, "tests", `check-${run}.tftest.hcl`),
+          [shared, ...before.map((b) => b[0]), target].join("\n"),
+        );
+      }
+    }
+
+    /** What one `terraform test -json` found: verdicts of files and runs, and the errors of each run. */
+    interface TestReport {
+      /** "pass", "fail", "error" or "skip", by test file (tests/…). */
+      readonly files: Map<string, string>;
+      /** The same by "<test file> <run>". */
+      readonly runs: Map<string, string>;
+      readonly diagnostics: { file: string; run?: string; summary: string; detail: string }[];
+    }
+
+    function terraformTestReport(stackDir: string): TestReport {
+      const report: TestReport = { files: new Map(), runs: new Map(), diagnostics: [] };
+      const { output } = terraform(stackDir, "test", "-no-color", "-json");
+      for (const line of output.split("\n").filter((l) => l.startsWith("{"))) {
+        const event = JSON.parse(line);
+        const file = event["@testfile"] as string;
+        if (event.test_file?.progress === "complete")
+          report.files.set(file, event.test_file.status);
+        if (event.test_run?.progress === "complete") {
+          report.runs.set(`${file} ${event.test_run.run}`, event.test_run.status);
+        }
+        if (event.type === "diagnostic" && file) {
+          const { summary, detail } = event.diagnostic;
+          report.diagnostics.push({ file, run: event["@testrun"], summary, detail });
+        }
+      }
+      expect(report.files.size).toBeGreaterThan(0);
+      return report;
+    }
+
+    /** Every run of `testFile` passed (expected failures included). */
+    function expectAllPass(report: TestReport, testFile: string, runs: readonly string[]): void {
+      const file = `tests/${testFile}`;
+      expect(runs.map((run) => [run, report.runs.get(`${file} ${run}`)])).toEqual(
+        runs.map((run) => [run, "pass"]),
+      );
+      expect(report.files.get(file)).toBe("pass");
+    }
+
+    /** The copy of writeCheckFiles for `run` failed on our check, with its message. */
     function expectCheckMessage(
-      stackDir: string,
-      testFile: string,
+      report: TestReport,
       run: string,
       kind: string,
       message: string,
     ): void {
-      const file = path.join(stackDir, "tests", testFile);
-      const text = fs.readFileSync(file, "utf8");
-      const block = new RegExp(`(run "${run}" \\{[\\s\\S]*?)\\n\\s*expect_failures = [^\\n]*`);
-      expect(text).toMatch(block);
-      fs.writeFileSync(file, text.replace(block, "$1"));
-      try {
-        const r = terraform(stackDir, "test", "-no-color", `-filter=tests/${testFile}`);
-        expect(r.status).not.toBe(0);
-        expect(r.output).toContain(`run "${run}"... fail`);
-        expect(r.output).toContain(kind);
-        const words = message.split(/\s+/).map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
-        expect(r.output).toMatch(new RegExp(words.join("\\s+")));
-      } finally {
-        fs.writeFileSync(file, text);
-      }
+      const file = `tests/check-${run}.tftest.hcl`;
+      expect(report.runs.get(`${file} ${run}`)).toBe("error");
+      const errors = report.diagnostics
+        .filter((d) => d.file === file && d.run === run)
+        .map((d) => `${d.summary}: ${d.detail.replace(/\s+/g, " ")}`);
+      expect(errors).toContainEqual(expect.stringContaining(`${kind}: ${message}`));
+    }
+
+    /** init, then the test file and its copies with one check each unexpected, in one terraform test. */
+    function initAndTest(
+      stackDir: string,
+      testFile: string,
+      checks: readonly (readonly [run: string, ...rest: string[]])[],
+    ): TestReport {
+      expectPass(stackDir, "init", "-no-color");
+      writeCheckFiles(
+        stackDir,
+        testFile,
+        checks.map(([run]) => run),
+      );
+      return terraformTestReport(stackDir);
     }
 
     /** `terraform graph`: which node depends on which (edges "a" -> "b": a waits for b). */
@@ -340,35 +420,7 @@ describeWithRequirement(
     });
 
     describe("the composition example of main.ts (coreos-aws)", () => {
-      let stackDir = "";
-      beforeAll(() => {
-        stackDir = synthStack("example", (app) => new CoreOsAwsStack(app, "coreos-aws"), [
-          "aws-example.tftest.hcl",
-        ]);
-        expectPass(stackDir, "init", "-no-color");
-      });
-
-      it("validates", () => {
-        expect(expectPass(stackDir, "validate", "-no-color")).toContain(
-          "The configuration is valid",
-        );
-      });
-
-      it("applies (mocked) with the stack's outputs, reservations, wiring; bad networks are expected failures", () => {
-        const out = expectPass(stackDir, "test", "-no-color");
-        for (const run of [
-          "composed_into_the_stacks_vpc",
-          "a_subnet_without_its_own_route_table_is_checked_against_the_main_one",
-          "a_public_subnet_without_a_route_stops_the_deploy",
-          "a_subnet_with_another_cidr_stops_the_deploy",
-          "subnets_sharing_a_zone_stop_the_deploy",
-          "security_sweep",
-        ]) {
-          expect(out).toContain(`run "${run}"... pass`);
-        }
-      });
-
-      it.each([
+      const checks: [run: string, kind: string, message: string][] = [
         [
           "a_public_subnet_without_a_route_stops_the_deploy",
           "Resource postcondition failed",
@@ -384,10 +436,36 @@ describeWithRequirement(
           "Resource precondition failed",
           "the load balancer subnets of cluster core must lie in distinct availability zones",
         ],
-      ])(
+      ];
+      let stackDir = "";
+      let tests: TestReport;
+      beforeAll(() => {
+        stackDir = synthStack("example", (app) => new CoreOsAwsStack(app, "coreos-aws"), [
+          "aws-example.tftest.hcl",
+        ]);
+        tests = initAndTest(stackDir, "aws-example.tftest.hcl", checks);
+      });
+
+      it("validates", () => {
+        expect(expectPass(stackDir, "validate", "-no-color")).toContain(
+          "The configuration is valid",
+        );
+      });
+
+      it("applies (mocked) with the stack's outputs, reservations, wiring; bad networks are expected failures", () => {
+        expectAllPass(tests, "aws-example.tftest.hcl", [
+          "composed_into_the_stacks_vpc",
+          "a_subnet_without_its_own_route_table_is_checked_against_the_main_one",
+          "a_public_subnet_without_a_route_stops_the_deploy",
+          "a_subnet_with_another_cidr_stops_the_deploy",
+          "subnets_sharing_a_zone_stop_the_deploy",
+          "security_sweep",
+        ]);
+      });
+
+      it.each(checks)(
         "run %s fails on our check, with its message, when the failure is not expected",
-        (run, kind, message) =>
-          expectCheckMessage(stackDir, "aws-example.tftest.hcl", run, kind, message),
+        (run, kind, message) => expectCheckMessage(tests, run, kind, message),
       );
 
       it("terraform graph: nodes and load balancer wait for the routes to the gateway and the reservations", () => {
@@ -475,31 +553,7 @@ describeWithRequirement(
     });
 
     describe("a network the user brings: private nodes behind NAT, a public load balancer apart", () => {
-      let stackDir = "";
-      beforeAll(() => {
-        stackDir = synthStack("existing", existingStack, ["aws-existing.tftest.hcl"]);
-        expectPass(stackDir, "init", "-no-color");
-      });
-
-      it("validates and applies (mocked); each bad route or zone is an expected failure", () => {
-        expect(expectPass(stackDir, "validate", "-no-color")).toContain(
-          "The configuration is valid",
-        );
-        const out = expectPass(stackDir, "test", "-no-color");
-        for (const run of [
-          "private_nodes_behind_nat_and_a_public_load_balancer",
-          "a_transit_gateway_is_a_way_out_too",
-          "a_node_subnet_without_a_route_out_stops_the_deploy",
-          "a_node_subnet_routed_only_to_an_internet_gateway_stops_the_deploy",
-          "a_load_balancer_in_private_subnets_stops_the_deploy",
-          "load_balancer_subnets_missing_a_node_zone_stop_the_deploy",
-          "security_sweep",
-        ]) {
-          expect(out).toContain(`run "${run}"... pass`);
-        }
-      });
-
-      it.each([
+      const checks: [run: string, kind: string, message: string][] = [
         [
           "a_node_subnet_without_a_route_out_stops_the_deploy",
           "Resource postcondition failed",
@@ -520,10 +574,32 @@ describeWithRequirement(
           "Resource precondition failed",
           "the load balancer subnets of cluster core must cover every availability zone with nodes (cross-zone balancing reaches only zones the load balancer is in); missing: eu-central-1b",
         ],
-      ])(
+      ];
+      let stackDir = "";
+      let tests: TestReport;
+      beforeAll(() => {
+        stackDir = synthStack("existing", existingStack, ["aws-existing.tftest.hcl"]);
+        tests = initAndTest(stackDir, "aws-existing.tftest.hcl", checks);
+      });
+
+      it("validates and applies (mocked); each bad route or zone is an expected failure", () => {
+        expect(expectPass(stackDir, "validate", "-no-color")).toContain(
+          "The configuration is valid",
+        );
+        expectAllPass(tests, "aws-existing.tftest.hcl", [
+          "private_nodes_behind_nat_and_a_public_load_balancer",
+          "a_transit_gateway_is_a_way_out_too",
+          "a_node_subnet_without_a_route_out_stops_the_deploy",
+          "a_node_subnet_routed_only_to_an_internet_gateway_stops_the_deploy",
+          "a_load_balancer_in_private_subnets_stops_the_deploy",
+          "load_balancer_subnets_missing_a_node_zone_stop_the_deploy",
+          "security_sweep",
+        ]);
+      });
+
+      it.each(checks)(
         "run %s fails on our check, with its message, when the failure is not expected",
-        (run, kind, message) =>
-          expectCheckMessage(stackDir, "aws-existing.tftest.hcl", run, kind, message),
+        (run, kind, message) => expectCheckMessage(tests, run, kind, message),
       );
     });
 

@@ -11,13 +11,14 @@ import { nodeInstances } from "./nodes";
 import { awsParts } from "./parts";
 import { frontSecurityGroup, nodesSecurityGroup } from "./security";
 import { AwsClusterOptions } from "./options";
-import { awsRollout } from "./rollout";
+import { AwsRollout, awsRollout } from "./rollout";
 import { AwsPlan, planAws } from "./plan";
 import { CoreOsCluster } from "../cluster/cluster";
 import { ClusterConfigError } from "../core/errors";
 import { NlbFront } from "../front/front";
 import { checkTargetProps } from "../cluster/target-props";
 import { Policy } from "../policy/policy";
+import { withoutTokenTraces } from "../core/token-traces";
 
 const AWS_PROVIDER_ID = "aws-provider";
 
@@ -120,40 +121,61 @@ export class AwsCluster extends Construct {
     Policy._declare(this, { kind: "aws", plan: () => this.plan });
     if (!provider) this.ensureDefaultProvider(props.region);
     this.etcdEndpoints = cluster.etcdEndpoints;
+    const built = withoutTokenTraces(() => this.build(cluster, provider, rollout));
+    this.vpcId = built.network.vpcId;
+    this.subnetIds = built.network.subnetIds;
+    this.securityGroupId = built.securityGroupId;
+    this.addressReservations = built.addressReservations;
+    this.instances = built.instances;
+    this.nodes = built.nodes;
+    this.frontSecurityGroupId = built.front?.securityGroupId;
+    this.loadBalancer = built.front?.loadBalancer;
+    this.loadBalancerDnsName = built.front?.loadBalancer.dnsName;
+  }
+
+  /** The resources of the plan: network, security groups, reservations, instances, load balancer. */
+  private build(
+    cluster: CoreOsCluster,
+    provider: TerraformProvider | undefined,
+    rollout: AwsRollout | undefined,
+  ) {
     const parts = awsParts(this, this.plan, provider);
     const network = clusterNetwork(parts);
-    this.vpcId = network.vpcId;
-    this.subnetIds = network.subnetIds;
-    this.securityGroupId = nodesSecurityGroup(parts, network.vpcId);
-    this.addressReservations = nodeAddressReservations(parts, network);
-    this.instances = nodeInstances(parts, network, this.securityGroupId, this.addressReservations);
+    const securityGroupId = nodesSecurityGroup(parts, network.vpcId);
+    const addressReservations = nodeAddressReservations(parts, network);
+    const instances = nodeInstances(parts, network, securityGroupId, addressReservations);
     this.plan.nodes.forEach((n, i) =>
-      rollout?.confirm(this, n.name, this.instances[i], `${n.name}-applied`),
+      rollout?.confirm(this, n.name, instances[i], `${n.name}-applied`),
     );
-    this.nodes = this.plan.nodes.map((n, i) => {
-      const node = cluster.nodeNamed(n.name);
+    // The AWS plan's nodes are the cluster's, in the same order.
+    const nodes = this.plan.nodes.map((n, i): AwsNode => {
+      const node = cluster.nodes[i];
       return {
         name: n.name,
         privateAddress: n.address,
-        publicAddress: this.instances[i].publicIp,
-        instanceId: this.instances[i].id,
-        availabilityZone: this.instances[i].availabilityZone,
+        publicAddress: instances[i].publicIp,
+        instanceId: instances[i].id,
+        availabilityZone: instances[i].availabilityZone,
         etcdMember: node.etcdMember,
         standby: node.standby,
       };
     });
+    let front: { securityGroupId: string; loadBalancer: Lb } | undefined;
     if (this.plan.front) {
-      this.frontSecurityGroupId = frontSecurityGroup(parts, network.vpcId, this.securityGroupId);
-      this.loadBalancer = networkLoadBalancer(
-        parts,
-        this.plan.front,
-        network,
-        this.frontSecurityGroupId,
-        this.instances,
-        this.addressReservations,
-      );
-      this.loadBalancerDnsName = this.loadBalancer.dnsName;
+      const frontGroupId = frontSecurityGroup(parts, network.vpcId, securityGroupId);
+      front = {
+        securityGroupId: frontGroupId,
+        loadBalancer: networkLoadBalancer(
+          parts,
+          this.plan.front,
+          network,
+          frontGroupId,
+          instances,
+          addressReservations,
+        ),
+      };
     }
+    return { network, securityGroupId, addressReservations, instances, nodes, front };
   }
 
   // One default AWS provider per stack, however many AWS clusters it holds.

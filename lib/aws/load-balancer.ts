@@ -38,11 +38,11 @@ export function networkLoadBalancer(
     }),
     front.plan.name,
   );
+  const instanceOf = new Map(plan.nodes.map((n, i) => [n.name, instances[i]]));
   for (const l of front.listeners) {
     const group = targetGroup(parts, l.targetGroup, network.vpcId);
     const targets = l.targetGroup.attachments.map((a) => {
-      const index = plan.nodes.findIndex((n) => n.name === a.member);
-      const instance = index >= 0 ? instances[index] : undefined;
+      const instance = instanceOf.get(a.member);
       return named(
         new LbTargetGroupAttachment(scope, `Target-${l.targetGroup.id}-${a.member}`, {
           targetGroupArn: group.arn,

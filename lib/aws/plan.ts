@@ -9,7 +9,7 @@ import { contains, parseIpv4 } from "../core/network";
 import { checkSourceCidr, isPlainObject } from "../core/validate";
 import { FlatcarChannel, OsFamily } from "../cluster/operating-system";
 import { ClusterPlan, ETCD_CLIENT_PORT, ETCD_PEER_PORT } from "../cluster/plan";
-import { renderIgnitionCompact } from "../render/ignition";
+import { nodeIgnitionCompact } from "../render/ignition-cache";
 import { literalTerraformString } from "../render/terraform-template";
 
 /** Publishers of the AMIs `AwsMachineImage.lookup()` finds. */
@@ -442,7 +442,7 @@ export function planAws(
   checkTags(issues, tags, isToken);
 
   const nodes: AwsNodePlan[] = cluster.nodes.map((n) => {
-    const ignition = options.userDataOverride?.[n.name] ?? renderIgnitionCompact(cluster, n);
+    const ignition = options.userDataOverride?.[n.name] ?? nodeIgnitionCompact(cluster, n);
     const bytes = Buffer.byteLength(ignition, "utf8");
     if (bytes > USER_DATA_LIMIT) {
       issues.add(

@@ -7,7 +7,7 @@ import { FrontMember, IFrontTarget } from "../front/target";
 import { OperatingSystem } from "./operating-system";
 import { ClusterPlan, defaultClusterName, isClusterName, NodePlan, planCluster } from "./plan";
 import { RebootStrategy } from "./reboot-strategy";
-import { renderIgnitionJson } from "../render/ignition";
+import { nodeIgnitionJson } from "../render/ignition-cache";
 import { renderPlanSummary } from "../render/plan-summary";
 import { onSynthesize, SynthesizedFile, SynthesizedFiles } from "../core/synthesized-files";
 import {
@@ -120,7 +120,7 @@ export class CoreOsCluster extends Construct implements IFrontTarget {
     const ignitionDir = "ignition";
     this.nodes = this.plan.nodes.map((n) => ({
       ...n,
-      ignition: renderIgnitionJson(this.plan, n),
+      ignition: nodeIgnitionJson(this.plan, n),
       ignitionPath: `${this.artifactDirectory}/${ignitionDir}/${n.name}.ign`,
     }));
     this.activeNodes = this.nodes.filter((n) => !n.standby);

@@ -109,10 +109,17 @@ export class SynthesizedFiles extends Construct {
     for (const rel of previous) {
       if (!(rel in this.files)) fs.rmSync(path.join(root, rel), { force: true });
     }
+    // A file the last synth wrote is left alone when its text and mode are unchanged:
+    // no write, its modification time kept (a re-synth of 1,000 nodes rewrites nothing).
+    const written = new Set(previous);
+    const folders = new Set<string>();
     for (const [rel, file] of Object.entries(this.files)) {
       const target = path.join(root, rel);
       const { contents, mode } = typeof file === "string" ? { contents: file, mode: 0o644 } : file;
-      fs.mkdirSync(path.dirname(target), { recursive: true });
+      if (written.has(rel) && unchanged(target, contents, mode)) continue;
+      const folder = path.dirname(target);
+      if (!folders.has(folder)) fs.mkdirSync(folder, { recursive: true });
+      folders.add(folder);
       // A private file is made private before it gets its contents (and stays so when it existed).
       const tmp = `${target}.${process.pid}.tmp`;
       fs.writeFileSync(tmp, contents, { mode });
@@ -120,5 +127,14 @@ export class SynthesizedFiles extends Construct {
       fs.renameSync(tmp, target);
     }
     fs.writeFileSync(listPath, `${JSON.stringify(Object.keys(this.files).sort(), null, 2)}\n`);
+  }
+}
+
+/** True when `file` holds exactly `contents` with permission bits `mode`. */
+function unchanged(file: string, contents: string, mode: number): boolean {
+  try {
+    return (fs.statSync(file).mode & 0o7777) === mode && fs.readFileSync(file, "utf8") === contents;
+  } catch {
+    return false;
   }
 }

@@ -11,7 +11,7 @@ import {
 } from "../core/validate";
 import { OsFamily } from "../cluster/operating-system";
 import { ClusterPlan } from "../cluster/plan";
-import { renderIgnitionJson } from "../render/ignition";
+import { nodeIgnitionJson } from "../render/ignition-cache";
 import { contains, hostAddress, netmaskOf, parseCidr } from "../core/network";
 import { Duration } from "../core/duration";
 import { checkFrontRunsCluster, FrontPlan } from "../front/plan";
@@ -297,7 +297,7 @@ export function planVagrant(
   issues.throwIfAny(where);
 
   const nodes = cluster.nodes.map((n) => {
-    const ignition = renderIgnitionJson(cluster, n);
+    const ignition = nodeIgnitionJson(cluster, n);
     const inputs = JSON.stringify({
       ignition,
       address: n.address,

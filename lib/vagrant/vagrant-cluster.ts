@@ -22,6 +22,7 @@ import {
 import { SynthesizedFile, SynthesizedFiles } from "../core/synthesized-files";
 import { literalTerraformString } from "../render/terraform-template";
 import { TerraformData } from "./terraform-data";
+import { fqnWithoutTrace, withoutTokenTraces } from "../core/token-traces";
 
 /** Artifact folder of every Vagrant environment, relative to the stack folder. */
 export const VAGRANT_DIRECTORY = "vagrant";
@@ -30,6 +31,9 @@ const NULL_PROVIDER_ID = "null-provider";
 
 /** Folder of the front's configs inside the Vagrant folder. */
 const FRONT_DIRECTORY = "front";
+
+/** haproxy.cfg of the front machines, relative to the Vagrant folder. */
+const FRONT_CONFIG = `${FRONT_DIRECTORY}/haproxy.cfg`;
 
 /** What one lifecycle resource does. */
 interface LifecycleSpec {
@@ -111,9 +115,8 @@ export class VagrantCluster extends Construct {
     // Node configs hold private keys (etcd's certificates): only the owner reads them.
     const secret = (contents: string) => ({ contents, mode: 0o600 });
     for (const n of this.plan.nodes) files[n.ignitionFile] = secret(n.ignition);
-    const frontCfg = `${FRONT_DIRECTORY}/haproxy.cfg`;
     if (this.plan.front) {
-      files[frontCfg] = this.plan.front.haproxyCfg;
+      files[FRONT_CONFIG] = this.plan.front.haproxyCfg;
       for (const m of this.plan.front.machines) {
         files[m.ignitionFile] = secret(m.ignition);
         if (m.keepalivedConf)
@@ -122,9 +125,18 @@ export class VagrantCluster extends Construct {
     }
     new SynthesizedFiles(this, "Files", { directory: this.directory, files });
 
+    const resources = withoutTokenTraces(() => this.lifecycleResources());
+    this.box = resources.box;
+    this.prune = resources.prune;
+    this.machines = resources.machines;
+    this.frontMachines = resources.frontMachines;
+  }
+
+  /** The box step, the prune step, one lifecycle resource per node and per front machine. */
+  private lifecycleResources() {
     const dir = this.directory;
     const timeout = this.plan.readyTimeoutSeconds;
-    this.box = this.lifecycleResource("box", {
+    const box = this.lifecycleResource("box", {
       trigger: `${this.plan.provider} ${this.plan.boxName} ${this.plan.boxUrl}`,
       input: { box: this.plan.boxName, dir },
       create: boxAddCommand(this.plan),
@@ -132,18 +144,18 @@ export class VagrantCluster extends Construct {
     });
 
     const names = [...this.plan.nodes, ...(this.plan.front?.machines ?? [])].map((n) => n.name);
-    this.prune = this.lifecycleResource("prune", {
+    const prune = this.lifecycleResource("prune", {
       trigger: names.join(" "),
       input: { dir },
       create: pruneCommand(names),
-      dependsOn: [this.box],
+      dependsOn: [box],
     });
 
     const machines: TerraformResource[] = [];
     for (const node of this.plan.nodes) {
       // Old machines go before new ones come up. VirtualBox: one node at a time, in order.
       const previous = machines[machines.length - 1];
-      const after = this.plan.parallel || !previous ? [this.prune] : [this.prune, previous];
+      const after = this.plan.parallel || !previous ? [prune] : [prune, previous];
       machines.push(
         this.lifecycleResource(node.name, {
           trigger: node.inputsHash,
@@ -154,7 +166,6 @@ export class VagrantCluster extends Construct {
         }),
       );
     }
-    this.machines = machines;
 
     const frontMachines: TerraformResource[] = [];
     let previousConfig: TerraformResource | undefined;
@@ -165,25 +176,25 @@ export class VagrantCluster extends Construct {
         input: { name: m.name, dir },
         create: nodeUpCommand(this.plan.provider, m.name, timeout),
         destroy: true,
-        dependsOn: this.plan.parallel ? [this.prune] : [this.prune, previous],
+        dependsOn: this.plan.parallel ? [prune] : [prune, previous],
       });
       frontMachines.push(machine);
       // The config step reloads HAProxy when only haproxy.cfg changed (a drain): no new machine.
       previousConfig = this.lifecycleResource(`${m.name}-config`, {
         trigger: this.plan.front?.haproxyCfgHash as string,
         input: { dir },
-        create: frontConfigCommand(m.name, frontCfg),
+        create: frontConfigCommand(m.name, FRONT_CONFIG),
         dependsOn: previousConfig ? [machine, previousConfig] : [machine],
       });
     }
-    this.frontMachines = frontMachines;
+    return { box, prune, machines, frontMachines };
   }
 
   private lifecycleResource(id: string, spec: LifecycleSpec): TerraformResource {
     const resource = this.createLifecycleResource(id, spec);
     // Readable, stable addresses in `terraform plan`: null_resource.vagrant_core_core-01.
     resource.overrideLogicalId(`vagrant_${this.plan.cluster.name}_${id}`);
-    return resource;
+    return fqnWithoutTrace(resource);
   }
 
   private createLifecycleResource(id: string, spec: LifecycleSpec): TerraformResource {
