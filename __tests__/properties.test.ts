@@ -18,7 +18,7 @@ import {
   RebootStrategy,
   VagrantCluster,
 } from "../lib";
-import { AwsCluster, AwsNetwork } from "../lib/aws";
+import { AwsCluster, AwsMachineImage, AwsNetwork } from "../lib/aws";
 import { ed25519PublicKey, ecdsaPublicKey, rsaPublicKey } from "./support/keys";
 import { StandIns } from "./support/stand-ins";
 // Each spec is a new cluster: its own copy of the test state folder (no membership carried over).
@@ -192,6 +192,10 @@ function build(
       ? new AwsCluster(stack, "aws", {
           cluster,
           front,
+          // Flatcar LTS on AWS needs its stream's major version (two streams overlap).
+          image: AwsMachineImage.lookup(
+            cluster.os.channel === FlatcarChannel.LTS ? { version: "4081" } : {},
+          ),
           ...(awsPrivateNodes
             ? {
                 network: AwsNetwork.existing({

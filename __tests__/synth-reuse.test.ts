@@ -1,8 +1,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CoreOsCluster, planCluster, renderIgnitionJson } from "../lib";
+import { TerraformStack } from "cdktf";
+import { CoreOsCluster, renderIgnitionJson } from "../lib";
 import { renderIgnitionCompact } from "../lib/render/ignition";
 import { nodeIgnitionCompact, nodeIgnitionJson } from "../lib/render/ignition-cache";
+import { testApp } from "./support/state";
 import { synthVagrant, tempOutdir } from "./support/synth";
 
 /** Modification times of every file below `dir`, by relative path. */
@@ -72,19 +74,17 @@ describe("a synth into the folder of an earlier synth (cdktf synth again)", () =
 });
 
 describe("each node's Ignition is rendered once per plan", () => {
-  const plan = planCluster(
-    {
-      nodeCount: 4,
-      files: [{ path: "/etc/motd", contents: 'héllo "${x}" %{y} \u2028 <tag>\n' }],
-      units: [
-        {
-          name: "a.service",
-          contents: "[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n",
-        },
-      ],
-    },
-    { id: "core", path: "test/core" },
-  );
+  // A plan as the cluster makes it: with the etcd TLS credentials the renderers need.
+  const plan = new CoreOsCluster(new TerraformStack(testApp(), "test"), "core", {
+    nodeCount: 4,
+    files: [{ path: "/etc/motd", contents: 'héllo "${x}" %{y} \u2028 <tag>\n' }],
+    units: [
+      {
+        name: "a.service",
+        contents: "[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n",
+      },
+    ],
+  }).plan;
 
   it("gives the text renderIgnitionJson gives, the same string to every caller", () => {
     for (const node of plan.nodes) {
