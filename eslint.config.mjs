@@ -39,6 +39,18 @@ export default tseslint.config(
   },
   {
     files: ["jest.config.js"],
-    languageOptions: { sourceType: "commonjs", globals: { module: "writable" } },
+    languageOptions: {
+      sourceType: "commonjs",
+      globals: { module: "writable", process: "readonly" },
+    },
+  },
+  {
+    // Node's require hook for TypeScript: plain CommonJS, loaded before any TypeScript runs.
+    files: ["scripts/*.cjs"],
+    languageOptions: {
+      sourceType: "commonjs",
+      globals: { require: "readonly", process: "readonly" },
+    },
+    rules: { "@typescript-eslint/no-require-imports": "off" },
   },
 );

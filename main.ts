@@ -13,24 +13,39 @@ import {
   FrontProtocol,
   NlbFront,
   OperatingSystem,
+  Policy,
   VagrantCluster,
 } from "./lib";
 import { AwsCluster, AwsNetwork } from "./lib/aws";
 
-/** A tiny web service on every node that answers with the node's name: shows the balancing. */
+/**
+ * A tiny web service on every node that answers with the node's name: shows the balancing.
+ * It restarts every 5 s for as long as it fails (e.g. the image pull before the network is
+ * up); StartLimitIntervalSec=0 keeps systemd's start limit from giving up on it.
+ */
 const HELLO_UNIT = `[Unit]
 Description=hello: answers with this node's name on port 8080
 Wants=network-online.target docker.service
 After=network-online.target docker.service
+StartLimitIntervalSec=0
 
 [Service]
 ExecStartPre=-/usr/bin/docker rm --force hello
 ExecStart=/usr/bin/docker run --rm --name hello --hostname %H --publish 8080:8080 docker.io/library/busybox:1.36 sh -c 'mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www'
 Restart=always
+RestartSec=5s
 
 [Install]
 WantedBy=multi-user.target
 `;
+
+/**
+ * Why the example stacks run the default images by tag (policy rules CC-W7,
+ * CC-W8): no registry was reachable where this project is built, so their
+ * digests could not be read. A production stack pins them.
+ */
+const DEFAULT_IMAGES_BY_TAG =
+  "example stack on the library's default images, tag only where no digest was published (see DEFAULT_IMAGES); pin them with ContainerImage.pinned(...) for production";
 
 /**
  * The seed's cluster: three Flatcar nodes on the stable channel, joined into
@@ -55,6 +70,7 @@ export class CoreOsClusterStack extends TerraformStack {
       .addListener("http", { port: 80, protocol: FrontProtocol.HTTP })
       .addTargets("hello", { targets: [this.cluster], port: 8080 });
     this.vagrant = new VagrantCluster(this, "local", { cluster: this.cluster, front: this.front });
+    Policy.acknowledge(this, ["CC-W7", "CC-W8"], DEFAULT_IMAGES_BY_TAG);
     new TerraformOutput(this, "node_addresses", {
       description: "Private address of each node",
       value: Object.fromEntries(this.cluster.nodes.map((n) => [n.name, n.address])),
@@ -87,7 +103,9 @@ export interface CoreOsAwsStackProps {
  * The same cluster and front on AWS, composed into a stack that owns its
  * network: the stack creates a VPC with three public subnets and puts the
  * cluster into them (AwsNetwork.existing), behind an AWS Network Load
- * Balancer. The region comes from AWS_REGION or the AWS profile.
+ * Balancer. The cluster waits for the subnets' routes to the internet gateway
+ * (`dependsOn`), so everything deploys in one go. The region comes from
+ * AWS_REGION or the AWS profile.
  */
 export class CoreOsAwsStack extends TerraformStack {
   public readonly cluster: CoreOsCluster;
@@ -107,25 +125,33 @@ export class CoreOsAwsStack extends TerraformStack {
       enableDnsHostnames: true,
       tags: { Name: id },
     });
-    const zones = new DataAwsAvailabilityZones(this, "zones", { state: "available" });
+    // Zones of the region itself: Local and Wavelength Zones are opt-in.
+    const zones = new DataAwsAvailabilityZones(this, "zones", {
+      state: "available",
+      filter: [{ name: "opt-in-status", values: ["opt-in-not-required"] }],
+    });
     const gateway = new InternetGateway(this, "gateway", { vpcId: this.vpc.id });
     const routes = new RouteTable(this, "public", {
       vpcId: this.vpc.id,
       route: [{ cidrBlock: "0.0.0.0/0", gatewayId: gateway.id }],
     });
-    const subnets = subnetCidrs.map((cidr, i) => {
-      const subnet = new Subnet(this, `subnet-${i}`, {
-        vpcId: this.vpc.id,
-        cidrBlock: cidr,
-        availabilityZone: Fn.element(zones.names, i),
-        tags: { Name: `${id}-${i}` },
-      });
-      new RouteTableAssociation(this, `public-${i}`, {
-        subnetId: subnet.id,
-        routeTableId: routes.id,
-      });
-      return subnet;
-    });
+    const subnets = subnetCidrs.map(
+      (cidr, i) =>
+        new Subnet(this, `subnet-${i}`, {
+          vpcId: this.vpc.id,
+          cidrBlock: cidr,
+          availabilityZone: Fn.element(zones.names, i),
+          tags: { Name: `${id}-${i}` },
+        }),
+    );
+    // The subnets are public once associated with the route to the gateway.
+    const publicRoutes = subnets.map(
+      (subnet, i) =>
+        new RouteTableAssociation(this, `public-${i}`, {
+          subnetId: subnet.id,
+          routeTableId: routes.id,
+        }),
+    );
 
     this.cluster = new CoreOsCluster(this, "core", {
       nodeCount: 3,
@@ -142,10 +168,20 @@ export class CoreOsAwsStack extends TerraformStack {
     this.aws = new AwsCluster(this, "ec2", {
       cluster: this.cluster,
       front: this.front,
-      network: AwsNetwork.existing({ vpcId: this.vpc.id, subnetIds: subnets.map((s) => s.id) }),
+      network: AwsNetwork.existing({
+        vpcId: this.vpc.id,
+        subnetIds: subnets.map((s) => s.id),
+        dependsOn: publicRoutes,
+      }),
       publicAddresses: true,
       sshAllowedCidrs: props.sshAllowedCidrs,
     });
+    Policy.acknowledge(this.cluster, ["CC-W7"], DEFAULT_IMAGES_BY_TAG);
+    Policy.acknowledge(
+      this.aws,
+      ["CC-W2"],
+      "public subnets without a NAT gateway: nodes need a public address to reach image registries and updates; inbound stays closed but for sshAllowedCidrs",
+    );
 
     new TerraformOutput(this, "front_url", {
       description: "The cluster's one address: HTTP through the Network Load Balancer",

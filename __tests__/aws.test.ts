@@ -1,10 +1,12 @@
-import { createHash } from "node:crypto";
+import { randomBytes } from "node:crypto";
+import { testApp } from "./support/state";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { App, TerraformStack, Testing } from "cdktf";
 import { Construct } from "constructs";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { RouteTableAssociation } from "@cdktf/provider-aws/lib/route-table-association";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import {
   Balancing,
@@ -31,6 +33,7 @@ import {
   CpuArchitecture,
 } from "../lib/aws";
 import { AWS_HEALTH_CHECK_INTERVAL, USER_DATA_LIMIT } from "../lib/aws/plan";
+import { IgnitionConfig } from "../lib/render/ignition";
 import { CoreOsAwsStack } from "../main";
 import { tempOutdir } from "./support/synth";
 import { describeWithTool } from "./support/tools";
@@ -67,7 +70,7 @@ function build(
     before?: (stack: TerraformStack) => void;
   } = {},
 ): Built {
-  const app = Testing.app();
+  const app = testApp();
   const stack = new TerraformStack(app, "test");
   options.before?.(stack);
   const cluster = new CoreOsCluster(stack, "core", options.cluster ?? CLUSTER);
@@ -98,6 +101,12 @@ function invalid(fn: () => unknown): ClusterConfigError {
 
 const resources = (c: Config, type: string) => c.resource[type] ?? {};
 
+const EXISTING_OPTIONS = {
+  vpcId: "vpc-0123456789abcdef0",
+  subnetIds: ["subnet-0000000000000000a", "subnet-0000000000000000b"],
+};
+const EXISTING = AwsNetwork.existing(EXISTING_OPTIONS);
+
 /** What Terraform makes of a string from literalTerraformString: `$${` and `%%{` undone. */
 const terraformValue = (text: string) => text.replace(/([$%])\1\{/g, "$1{");
 
@@ -127,11 +136,28 @@ describe("AwsCluster nodes", () => {
     }
   });
 
+  it("fits each node's Ignition, etcd keys, ready check and membership script included, into EC2's user data: scripts travel gzipped", () => {
+    for (const n of aws.plan.nodes) {
+      const ignition = JSON.parse(cluster.nodeNamed(n.name).ignition) as IgnitionConfig;
+      const gzipped = ignition.storage.files.filter((f) => f.contents.compression === "gzip");
+      expect(gzipped.map((f) => f.path)).toEqual(
+        expect.arrayContaining(["/opt/etcd/etcd-member-join", "/opt/bin/coreos-cluster-ready"]),
+      );
+      expect(Buffer.byteLength(n.userData)).toBeLessThan(USER_DATA_LIMIT);
+    }
+  });
+
   it("escapes ${ and %{ of unit files so Terraform leaves them to systemd", () => {
-    const fcos = build({ cluster: { ...CLUSTER, os: OperatingSystem.fedoraCoreOs() } });
+    const unit = {
+      name: "env.service",
+      contents: "[Service]\nExecStart=/bin/echo ${HOME}\n[Install]\nWantedBy=multi-user.target\n",
+    };
+    const fcos = build({
+      cluster: { ...CLUSTER, os: OperatingSystem.fedoraCoreOs(), units: [unit] },
+    });
     const userData = resources(fcos.config, "aws_instance")["core_core-01"].user_data as string;
-    expect(fcos.cluster.nodes[0].ignition).toContain("${ETCD_IMAGE}");
-    expect(userData).toContain("$${ETCD_IMAGE}");
+    expect(fcos.cluster.nodes[0].ignition).toContain("${HOME}");
+    expect(userData).toContain("$${HOME}");
     expect(userData).not.toMatch(/(^|[^$])\$\{/);
   });
 
@@ -190,6 +216,62 @@ describe("AwsCluster network", () => {
     );
   });
 
+  it("reserves each node's address explicitly in its subnet before nodes and load balancer", () => {
+    const { config, aws } = build({ front: (f, c) => web(f, c) });
+    const reservations = resources(config, "aws_ec2_subnet_cidr_reservation");
+    expect(
+      Object.entries(reservations).map(([k, r]) => [
+        k,
+        r.subnet_id,
+        r.cidr_block,
+        r.reservation_type,
+      ]),
+    ).toEqual([
+      ["core_reserved_core-01", "${aws_subnet.core_subnet_0.id}", "10.0.1.10/32", "explicit"],
+      ["core_reserved_core-02", "${aws_subnet.core_subnet_1.id}", "10.0.2.10/32", "explicit"],
+      ["core_reserved_core-03", "${aws_subnet.core_subnet_0.id}", "10.0.1.11/32", "explicit"],
+      ["core_reserved_core-04", "${aws_subnet.core_subnet_1.id}", "10.0.2.11/32", "explicit"],
+    ]);
+    expect(resources(config, "aws_instance")["core_core-03"].depends_on).toEqual([
+      "aws_route_table_association.core_public_0",
+      "aws_route_table_association.core_public_1",
+      "aws_ec2_subnet_cidr_reservation.core_reserved_core-03",
+    ]);
+    expect(resources(config, "aws_lb").core_front.depends_on).toEqual(
+      expect.arrayContaining(
+        Object.keys(reservations).map((k) => `aws_ec2_subnet_cidr_reservation.${k}`),
+      ),
+    );
+    expect(aws.addressReservations).toHaveLength(4);
+  });
+
+  it("refuses nodes without public addresses in a created network: it has no NAT", () => {
+    const e = invalid(() => build({ aws: { publicAddresses: false } }));
+    expect(e.message).toContain(
+      "publicAddresses: got false; allowed: true with AwsNetwork.create(): its subnets have no NAT",
+    );
+  });
+
+  it("has no default for publicAddresses with an existing network: the routes decide", () => {
+    const e = invalid(() => build({ aws: { network: EXISTING } }));
+    expect(e.issues.map((i) => i.prop)).toEqual(["publicAddresses"]);
+    expect(e.message).toContain(
+      "publicAddresses: got undefined; allowed: true (the subnets route 0.0.0.0/0 to an internet gateway) | false (they route it through NAT)",
+    );
+  });
+
+  it("wants public subnets apart for an internet-facing load balancer over nodes behind NAT", () => {
+    const e = invalid(() =>
+      build({ aws: { network: EXISTING, publicAddresses: false }, front: (f, c) => web(f, c) }),
+    );
+    expect(e.issues.map((i) => i.prop)).toEqual(["network.loadBalancerSubnetIds"]);
+    const internal = build({
+      aws: { network: EXISTING, publicAddresses: false, internetFacing: false },
+      front: (f, c) => web(f, c),
+    });
+    expect(resources(internal.config, "aws_lb").core_front.internal).toBe(true);
+  });
+
   it("uses given availability zones without a lookup", () => {
     const { config } = build({
       aws: { network: AwsNetwork.create({ availabilityZones: ["eu-west-1a", "eu-west-1c"] }) },
@@ -200,12 +282,7 @@ describe("AwsCluster network", () => {
 
   it("puts the cluster into an existing VPC, checking each subnet's CIDR at plan time", () => {
     const { config, aws } = build({
-      aws: {
-        network: AwsNetwork.existing({
-          vpcId: "vpc-0123456789abcdef0",
-          subnetIds: ["subnet-0000000000000000a", "subnet-0000000000000000b"],
-        }),
-      },
+      aws: { network: EXISTING, publicAddresses: false },
     });
     expect(resources(config, "aws_vpc")).toEqual({});
     expect(resources(config, "aws_subnet")).toEqual({});
@@ -218,8 +295,104 @@ describe("AwsCluster network", () => {
     );
   });
 
+  it("checks each existing subnet's route out at plan time, against its own or the main route table", () => {
+    const routes = (publicAddresses: boolean) => {
+      const { config } = build({ aws: { network: EXISTING, publicAddresses } });
+      return config;
+    };
+    const nat = routes(false);
+    const table = nat.data?.aws_route_table?.core_subnet_1_routes as Block;
+    expect(table.route_table_id).toBe(
+      "${element(concat(data.aws_route_tables.core_subnet_1_route_tables.ids, [data.aws_route_table.core_main_routes.id]), 0)}",
+    );
+    expect(nat.data?.aws_route_tables?.core_subnet_1_route_tables).toMatchObject({
+      vpc_id: "vpc-0123456789abcdef0",
+      filter: [{ name: "association.subnet-id", values: ["${data.aws_subnet.core_subnet_1.id}"] }],
+    });
+    expect(nat.data?.aws_route_table?.core_main_routes).toMatchObject({
+      filter: [{ name: "association.main", values: ["true"] }],
+    });
+    const [natCheck] = (table.lifecycle as { postcondition: Block[] }).postcondition;
+    expect(natCheck.condition).toContain("r.nat_gateway_id");
+    expect(natCheck.error_message).toMatch(
+      /^subnet \$\{data\.aws_subnet\.core_subnet_1\.id\} \(subnetCidrs\[1\] of cluster core\) has no default route \(0\.0\.0\.0\/0\) through a NAT gateway/,
+    );
+    const igw = routes(true).data?.aws_route_table?.core_subnet_1_routes as Block;
+    const [igwCheck] = (igw.lifecycle as { postcondition: Block[] }).postcondition;
+    expect(igwCheck.condition).toContain('"igw-"');
+    expect(igwCheck.condition).not.toContain("nat_gateway_id");
+    // The nodes wait for the checks.
+    expect(resources(nat, "aws_instance")["core_core-02"].depends_on).toEqual(
+      expect.arrayContaining([
+        "data.aws_route_table.core_subnet_0_routes",
+        "data.aws_route_table.core_subnet_1_routes",
+      ]),
+    );
+  });
+
+  it("waits for what the surrounding stack builds the network with (dependsOn)", () => {
+    const stack = new TerraformStack(Testing.app(), "composed");
+    const association = new RouteTableAssociation(stack, "public", {
+      subnetId: "subnet-0000000000000000a",
+      routeTableId: "rtb-0123456789abcdef0",
+    });
+    const cluster = new CoreOsCluster(stack, "core", CLUSTER);
+    const front = new NlbFront(stack, "front");
+    web(front, cluster);
+    new AwsCluster(stack, "aws", {
+      cluster,
+      front,
+      network: AwsNetwork.existing({ ...EXISTING_OPTIONS, dependsOn: [association] }),
+      publicAddresses: true,
+    });
+    const config = JSON.parse(Testing.synth(stack)) as Config;
+    const waiting = [
+      resources(config, "aws_instance")["core_core-01"],
+      resources(config, "aws_lb").core_front,
+      config.data?.aws_route_tables?.core_subnet_0_route_tables as Block,
+      config.data?.aws_route_table?.core_subnet_0_routes as Block,
+      config.data?.aws_route_table?.core_main_routes as Block,
+    ];
+    for (const w of waiting) expect(w.depends_on).toContain("aws_route_table_association.public");
+    // The subnets themselves are read without waiting: a read deferred to apply would replace the nodes.
+    expect(config.data?.aws_subnet?.core_subnet_0.depends_on).toBeUndefined();
+  });
+
+  it("puts the load balancer into its own subnets when given, checking they cover the nodes' zones", () => {
+    const { config } = build({
+      aws: {
+        network: AwsNetwork.existing({
+          ...EXISTING_OPTIONS,
+          loadBalancerSubnetIds: ["subnet-00000000000000a01", "subnet-00000000000000b01"],
+        }),
+        publicAddresses: false,
+      },
+      front: (f, c) => web(f, c),
+    });
+    const lb = resources(config, "aws_lb").core_front;
+    expect(lb.subnets).toEqual([
+      "${data.aws_subnet.core_lb_subnet_0.id}",
+      "${data.aws_subnet.core_lb_subnet_1.id}",
+    ]);
+    const messages = (lb.lifecycle as { precondition: Block[] }).precondition.map(
+      (p) => p.error_message,
+    );
+    expect(messages).toEqual([
+      expect.stringContaining("must lie in distinct availability zones"),
+      expect.stringContaining("must cover every availability zone with nodes"),
+    ]);
+    const lbCheck = config.data?.aws_route_table?.core_lb_subnet_1_routes as Block;
+    expect(JSON.stringify(lbCheck.lifecycle)).toContain(
+      "an internet-facing Network Load Balancer needs public subnets",
+    );
+    expect(lb.depends_on).toEqual(
+      expect.arrayContaining(["data.aws_route_table.core_lb_subnet_1_routes"]),
+    );
+    expect(lb.depends_on).not.toContain("data.aws_route_table.core_subnet_0_routes");
+  });
+
   it("takes VPC and subnet references from the surrounding stack (composition)", () => {
-    const app = Testing.app();
+    const app = testApp();
     const stack = new CoreOsAwsStack(app, "coreos-aws");
     const config = JSON.parse(Testing.synth(stack)) as Config;
     expect(resources(config, "aws_security_group").core_nodes.vpc_id).toBe("${aws_vpc.vpc.id}");
@@ -260,6 +433,34 @@ describe("AwsCluster machine image", () => {
         { name: "description", values: ["Fedora CoreOS testing *"] },
       ]),
     });
+  });
+
+  it("looks up Flatcar LTS only within the stream the user names: two streams overlap", () => {
+    const lts = { ...CLUSTER, os: OperatingSystem.flatcar(FlatcarChannel.LTS) };
+    const e = invalid(() => build({ cluster: lts }));
+    expect(e.issues.map((i) => i.prop)).toEqual(["image.version"]);
+    expect(e.message).toContain(
+      'image.version: got undefined; allowed: the LTS stream\'s major version, e.g. AwsMachineImage.lookup({ version: "4081" })',
+    );
+    const { config: c } = build({
+      cluster: lts,
+      aws: { image: AwsMachineImage.lookup({ version: "4081" }) },
+    });
+    expect(lookup(c).filter).toContainEqual({ name: "name", values: ["Flatcar-lts-4081.*"] });
+    const fcos = build({
+      cluster: { ...CLUSTER, os: OperatingSystem.fedoraCoreOs() },
+      aws: { image: AwsMachineImage.lookup({ version: "42" }) },
+    });
+    expect(lookup(fcos.config).filter).toContainEqual({
+      name: "name",
+      values: ["fedora-coreos-42.*"],
+    });
+    const bad = invalid(() =>
+      build({ aws: { image: AwsMachineImage.lookup({ version: "4081-*" }) } }),
+    );
+    expect(bad.message).toContain(
+      'image.version: got "4081-*"; allowed: a release prefix such as 4081 or 4081.3',
+    );
   });
 
   it("uses a fixed AMI without a lookup", () => {
@@ -356,17 +557,17 @@ describe("AwsCluster front (Network Load Balancer)", () => {
     ]);
   });
 
-  it("tunes health checks well below AWS's defaults: 10 s x 2 unless given", () => {
+  it("checks health at AWS's floor unless told otherwise: every 5 s, out after 2 failures", () => {
     const groups = resources(config, "aws_lb_target_group");
-    expect(AWS_HEALTH_CHECK_INTERVAL.toSeconds()).toBe(10);
+    expect(AWS_HEALTH_CHECK_INTERVAL.toSeconds()).toBe(5);
     expect(groups.core_front_web.health_check).toEqual({
       enabled: true,
       protocol: "HTTP",
       path: "/",
       matcher: "200-399",
       port: "8080",
-      interval: 10,
-      timeout: 5,
+      interval: 5,
+      timeout: 4,
       healthy_threshold: 2,
       unhealthy_threshold: 2,
     });
@@ -378,6 +579,56 @@ describe("AwsCluster front (Network Load Balancer)", () => {
     expect(groups.core_front_web.deregistration_delay).toBe("30");
     expect(groups.core_front_raw.stickiness).toEqual({ type: "source_ip", enabled: true });
     expect(groups.core_front_web.stickiness).toBeUndefined();
+  });
+
+  it("checks more gently on request, with AWS's own timeouts kept below the interval", () => {
+    const gentle = build({
+      aws: { healthCheckInterval: Duration.seconds(30) },
+      front: (f, c) => {
+        web(f, c);
+        f.addListener("raw", { port: 9000 }).addTargets("raw", { targets: [c], port: 9000 });
+      },
+    });
+    const groups = resources(gentle.config, "aws_lb_target_group");
+    expect(groups.core_front_web.health_check).toMatchObject({ interval: 30, timeout: 6 });
+    expect(groups.core_front_raw.health_check).toMatchObject({ interval: 30, timeout: 10 });
+    const e = invalid(() =>
+      build({ aws: { healthCheckInterval: Duration.seconds(2) }, front: (f, c) => web(f, c) }),
+    );
+    expect(e.message).toContain(
+      'healthCheckInterval: got "2s"; allowed: whole seconds from 5 s to 300 s on AWS',
+    );
+  });
+
+  it("makes target groups replaceable: a unique name from a prefix, created before the old one goes", () => {
+    const groups = resources(config, "aws_lb_target_group");
+    expect(groups.core_front_web).toMatchObject({
+      name_prefix: "web-",
+      lifecycle: { create_before_destroy: true },
+      tags: expect.objectContaining({ Name: "core-web" }),
+    });
+    expect(groups.core_front_web.name).toBeUndefined();
+    // The listener moves to a replacement group once its targets are registered.
+    expect(resources(config, "aws_lb_listener").core_front_web?.depends_on).toBeUndefined();
+    expect(resources(config, "aws_lb_listener").core_front_http.depends_on).toEqual([
+      "aws_lb_target_group_attachment.core_web_core-01",
+      "aws_lb_target_group_attachment.core_web_core-03",
+    ]);
+  });
+
+  it("deregisters a node before it is replaced or resized, and registers it again after", () => {
+    const attachment = resources(config, "aws_lb_target_group_attachment")["core_web_core-01"];
+    expect(attachment.lifecycle).toEqual({
+      replace_triggered_by: [
+        "aws_instance.core_core-01.id",
+        "aws_instance.core_core-01.instance_type",
+      ],
+    });
+    expect(attachment.depends_on).toEqual(["aws_instance.core_core-01"]);
+    // Not create-before-destroy: it would force the node to be, and a second instance cannot take its address.
+    expect(JSON.stringify(resources(config, "aws_instance"))).not.toContain(
+      "create_before_destroy",
+    );
   });
 
   it("registers only active, non-drained nodes", () => {
@@ -403,10 +654,12 @@ describe("AwsCluster front (Network Load Balancer)", () => {
           .addListener("http", { port: 80 })
           .addTargets("a-long-target-group-name", { targets: [cl], port: 8080 }),
     });
-    for (const type of ["aws_lb", "aws_lb_target_group"]) {
-      for (const r of Object.values(resources(c, type))) {
-        expect((r.name as string).length).toBeLessThanOrEqual(32);
-      }
+    for (const r of Object.values(resources(c, "aws_lb"))) {
+      expect((r.name as string).length).toBeLessThanOrEqual(32);
+    }
+    for (const r of Object.values(resources(c, "aws_lb_target_group"))) {
+      expect(r.name_prefix).toBe("a-lon-");
+      expect((r.tags as Record<string, string>).Name.length).toBeLessThanOrEqual(32);
     }
   });
 });
@@ -429,7 +682,7 @@ describe("AwsCluster provider", () => {
   });
 
   it("puts two clusters into one stack with one provider", () => {
-    const app = Testing.app();
+    const app = testApp();
     const stack = new TerraformStack(app, "two");
     for (const name of ["blue", "green"]) {
       const cluster = new CoreOsCluster(stack, name, { ...CLUSTER, nodeCount: 2, standby: 0 });
@@ -498,10 +751,32 @@ describe("AwsCluster bad input: clear errors at synth time", () => {
             vpcId: "my-vpc",
             subnetIds: ["subnet-0000000000000000a"],
           }),
+          publicAddresses: false,
         },
       }),
     );
     expect(e.issues.map((i) => i.prop)).toEqual(["network.vpcId", "network.subnetIds"]);
+    const lb = invalid(() =>
+      build({
+        aws: {
+          network: AwsNetwork.existing({
+            ...EXISTING_OPTIONS,
+            loadBalancerSubnetIds: [
+              "public-a",
+              "subnet-00000000000000b01",
+              "subnet-00000000000000b01",
+            ],
+            dependsOn: ["aws_route_table_association.public" as never],
+          }),
+          publicAddresses: true,
+        },
+      }),
+    );
+    expect(lb.issues.map((i) => [i.prop, i.value])).toEqual([
+      ["network.loadBalancerSubnetIds[0]", "public-a"],
+      ["network.loadBalancerSubnetIds[2]", "subnet-00000000000000b01"],
+      ["network.dependsOn", ["aws_route_table_association.public"]],
+    ]);
   });
 
   it("rejects what an AWS NLB cannot do, naming the listener", () => {
@@ -543,20 +818,13 @@ describe("AwsCluster bad input: clear errors at synth time", () => {
     ]);
   });
 
-  const incompressible = (length: number): string => {
-    let out = "";
-    for (let i = 0; out.length < length; i++)
-      out += createHash("sha256").update(String(i)).digest("base64");
-    return out.slice(0, length);
-  };
-
   it("rejects Ignition larger than EC2's user data limit", () => {
     const e = invalid(() =>
       build({
         cluster: {
           ...CLUSTER,
-          // Text gzip cannot shrink (large files go gzipped into the Ignition).
-          files: [{ path: "/etc/big", contents: incompressible(2 * USER_DATA_LIMIT) }],
+          // Random text: gzip cannot shrink it below the limit.
+          files: [{ path: "/etc/big", contents: randomBytes(USER_DATA_LIMIT).toString("base64") }],
         },
       }),
     );
@@ -582,15 +850,15 @@ describe("AwsCluster bad input: clear errors at synth time", () => {
   });
 
   it("refuses something that is not a CoreOsCluster", () => {
-    const stack = new TerraformStack(Testing.app(), "x");
+    const stack = new TerraformStack(testApp(), "x");
     expect(
       () => new AwsCluster(stack, "aws", { cluster: new Construct(stack, "c") as CoreOsCluster }),
-    ).toThrow(/cluster must be a CoreOsCluster/);
+    ).toThrow(/cluster: got .*; allowed: a CoreOsCluster/);
   });
 });
 
 describe("the AWS example stack of main.ts", () => {
-  const app = Testing.app();
+  const app = testApp();
   const stack = new CoreOsAwsStack(app, "coreos-aws");
   const json = Testing.synth(stack);
 
@@ -616,6 +884,13 @@ describe("the AWS example stack of main.ts", () => {
 
   it("keeps the VPC construct the stack owns", () => {
     expect(stack.vpc).toBeInstanceOf(Vpc);
+  });
+
+  it("spreads its subnets over the region's own zones only, as create() does", () => {
+    const zones = JSON.parse(json).data.aws_availability_zones.zones;
+    expect(zones.filter).toEqual([{ name: "opt-in-status", values: ["opt-in-not-required"] }]);
+    const created = build().config.data?.aws_availability_zones?.core_zones as Block;
+    expect(created.filter).toEqual(zones.filter);
   });
 });
 
@@ -647,7 +922,7 @@ describeWithTool("ignition-validate", "ignition", "ignition-validate on the EC2 
 
 describe("one front model, two targets", () => {
   it("a drained node is disabled in HAProxy and deregistered from the AWS NLB", () => {
-    const app = Testing.app();
+    const app = testApp();
     const stack = new TerraformStack(app, "both");
     const cluster = new CoreOsCluster(stack, "core", {
       nodeCount: 3,

@@ -6,6 +6,8 @@
  * strict TypeScript compiles, the user's stacks synthesize, the user's jest
  * tests with cdktf's Testing matchers pass, plain `require` works and the
  * `/aws` entry point works with its peer @cdktf/provider-aws installed.
+ * @cdktf/provider-null is not installed: the default lifecycle needs no
+ * provider, and only `LifecycleResource.NULL_RESOURCE` asks for it.
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -25,8 +27,9 @@ const NPM_CACHE = path.join(os.tmpdir(), `${PACKAGE.name}-consumer-npm-cache`);
 
 // Variables of this repo's own `npm test` and jest run; the user's project has its own.
 // npm settings (npm_config_registry, proxies) pass through.
+// (COREOS_CLUSTER_STATE_DIR is this repo's test state folder: the user's project keeps its own.)
 const OWN_RUN =
-  /^(npm_(lifecycle|package)_|npm_command$|npm_config_(local_)?prefix$|JEST_|NODE_OPTIONS$)/i;
+  /^(npm_(lifecycle|package)_|npm_command$|npm_config_(local_)?prefix$|JEST_|NODE_OPTIONS$|COREOS_CLUSTER_STATE_DIR$)/i;
 
 /** The user's environment, with the consumer's npm cache. */
 function userEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
@@ -107,9 +110,9 @@ describeWithRequirement(
           // The peers, newest releases: what a user starting today gets.
           "constructs@^10",
           "cdktf@^0.21",
-          // The optional peers: /aws needs provider-aws, null_resource needs provider-null.
+          // The optional peer /aws needs. Not @cdktf/provider-null: only
+          // LifecycleResource.NULL_RESOURCE loads it, and the project does without.
           `@cdktf/provider-aws@${dev["@cdktf/provider-aws"]}`,
-          `@cdktf/provider-null@${dev["@cdktf/provider-null"]}`,
           // The user's tools, as in cdktf's TypeScript template.
           `typescript@${dev.typescript}`,
           `ts-node@${dev["ts-node"]}`,
@@ -135,15 +138,17 @@ describeWithRequirement(
     const installed = (...p: string[]) => path.join(project, "node_modules", ...p);
     const readJson = (file: string) => JSON.parse(fs.readFileSync(file, "utf8"));
 
-    it("the tarball holds compiled JavaScript, declarations, README, LICENSE and package.json only", () => {
+    it("the tarball holds compiled JavaScript, declarations, the nodes' membership script, README, LICENSE and package.json only", () => {
       const files = packed.files.map((f) => f.path).sort();
       const other = files.filter(
         (f) =>
           !/^dist\/.+\.(js|d\.ts)$/.test(f) &&
+          // The shell script the etcd membership units run, read when configs are rendered.
+          f !== "dist/etcd/etcd-member-join.sh" &&
           !["LICENSE", "README.md", "package.json"].includes(f),
       );
       expect(other).toEqual([]);
-      for (const entry of ["dist/index", "dist/aws/index"]) {
+      for (const entry of ["dist/index", "dist/aws/index", "dist/cli/main"]) {
         expect(files).toContain(`${entry}.js`);
         expect(files).toContain(`${entry}.d.ts`);
       }
@@ -153,9 +158,13 @@ describeWithRequirement(
       expect(stem(".d.ts")).toEqual(stem(".js"));
     });
 
-    it("declares cdktf and constructs as peers and the providers as optional peers", () => {
+    it("declares cdktf and constructs as peers, the providers as optional peers, the X.509 encoder as its one dependency", () => {
       const manifest = readJson(installed(PACKAGE.name, "package.json"));
-      expect(manifest.dependencies).toBeUndefined();
+      // etcd's certificates are made at synth: node's crypto signs, @peculiar/asn1-x509 encodes.
+      expect(manifest.dependencies).toEqual({
+        "@peculiar/asn1-schema": expect.stringMatching(/^\^2\./),
+        "@peculiar/asn1-x509": expect.stringMatching(/^\^2\./),
+      });
       expect(manifest.peerDependencies).toEqual({
         "@cdktf/provider-aws": expect.stringMatching(/^\^20\./),
         "@cdktf/provider-null": expect.stringMatching(/^\^11\./),
@@ -258,6 +267,10 @@ new CoreOsCluster(new TerraformStack(new App(), "s"), "core", { nodeCount: "3" }
     });
 
     it("npx coreos-cluster-cdktf runs the operations CLI shipped with the package", () => {
+      // The bin entry points into dist/ and npm links it, executable, into the project.
+      const manifest = readJson(installed(PACKAGE.name, "package.json"));
+      expect(manifest.bin).toEqual({ "coreos-cluster-cdktf": "dist/cli/main.js" });
+      fs.accessSync(installed(".bin", "coreos-cluster-cdktf"), fs.constants.X_OK);
       const help = ok(run("npx", ["coreos-cluster-cdktf", "--help"], project, 60_000));
       expect(help.stdout).toMatch(/^Usage: coreos-cluster-cdktf <command>/);
       expect(help.stdout).toContain("migrate <service> <node>");
@@ -271,7 +284,8 @@ new CoreOsCluster(new TerraformStack(new App(), "s"), "core", { nodeCount: "3" }
       expect(none.output).toContain(`no synthesized cluster in ${work}`);
     });
 
-    it("plain JavaScript require works; the root entry point loads no @cdktf/provider-aws", () => {
+    it("plain JavaScript require works; the root entry point loads neither provider package", () => {
+      expect(fs.existsSync(installed("@cdktf", "provider-null"))).toBe(false);
       expect(ok(run("node", ["require-check.js"], project, 60_000)).stdout).toContain(
         "require: ok",
       );

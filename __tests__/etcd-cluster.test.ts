@@ -1,23 +1,34 @@
-import { EtcdTestCluster, memberSettingsFromIgnition } from "./support/etcd-harness";
+import {
+  describeWithEtcd,
+  EtcdTestCluster,
+  memberSettingsFromIgnition,
+} from "./support/etcd-harness";
+import { sandboxNetwork } from "./support/netns";
 import { synthCluster } from "./support/synth";
-import { describeWithTool } from "./support/tools";
 
 /*
- * Proves the synthesized etcd settings bootstrap a real cluster: the ETCD_*
- * drop-ins are read back from the Ignition files `cdktf synth` wrote and
- * handed to real etcd processes as their only configuration. Stand-ins:
- * node addresses → loopback addresses, data dir → a temporary folder.
+ * Proves the synthesized etcd settings bootstrap a real cluster: each
+ * member's /etc/etcd/etcd.env and certificates are read back from the
+ * Ignition files `cdktf synth` wrote and handed to real etcd processes as
+ * their only configuration (mutual TLS, the default). Stand-ins: the nodes'
+ * network is a /24 local inside the test's network namespace (the cluster is
+ * synthesized with it, so the certificates name those addresses); each
+ * machine's files lie in a folder.
  */
-function etcdScenario(members: number, nodeCount: number, loopbackNet: number): void {
+function etcdScenario(members: number, nodeCount: number, net: number): void {
   describe(`${members} etcd members on ${nodeCount} nodes`, () => {
     let etcd: EtcdTestCluster;
     let healthyAfterMs = -1;
 
     beforeAll(async () => {
-      const { ignitionFiles } = synthCluster({ nodeCount, etcd: { members } }, `etcd${members}`);
+      const { ignitionFiles } = synthCluster(
+        { nodeCount, etcd: { members }, ...sandboxNetwork(net) },
+        `etcd${members}`,
+      );
       const settings = memberSettingsFromIgnition(ignitionFiles);
       expect(settings).toHaveLength(members);
-      etcd = new EtcdTestCluster(settings, loopbackNet);
+      expect(settings[0].ETCD_CLIENT_CERT_AUTH).toBe("true");
+      etcd = new EtcdTestCluster(ignitionFiles);
       const started = Date.now();
       etcd.start();
       healthyAfterMs = await etcd.waitHealthy(started);
@@ -73,9 +84,7 @@ function etcdScenario(members: number, nodeCount: number, loopbackNet: number): 
   });
 }
 
-describeWithTool("etcd", "etcd-server", "real etcd members from synthesized settings", () => {
-  describeWithTool("etcdctl", "etcd-client", "etcdctl", () => {
-    etcdScenario(3, 3, 3);
-    etcdScenario(5, 6, 5);
-  });
+describeWithEtcd("real etcd members from synthesized settings", () => {
+  etcdScenario(3, 3, 3);
+  etcdScenario(5, 6, 5);
 });

@@ -190,6 +190,9 @@ describeLab("failover in a lab of network namespaces", () => {
     expect(drain.status).toBe(0);
     expect(drain.stdout).toContain("front-01: be_web, be_raw, be_db → drain");
     expect(drain.stdout).toContain("front-02: be_web, be_raw, be_db → drain");
+    // Long enough for the requests open at the drain to finish and new ones to go elsewhere.
+    await new Promise((r) => setTimeout(r, 2000));
+    load.finish();
     const result = await load;
     expect(result.requests.filter((x) => !x[2])).toEqual([]);
     // Requests that were on the node finished there; none that started after the drain went there.

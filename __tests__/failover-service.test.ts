@@ -1,12 +1,15 @@
 import { spawnSync } from "node:child_process";
+import { gunzipSync } from "node:zlib";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Testing, TerraformStack } from "cdktf";
 import {
   ClusterConfigError,
+  ContainerImage,
   CoreOsCluster,
   CoreOsClusterProps,
   Duration,
+  EtcdTls,
   Failback,
   FailoverService,
   FailoverServiceProps,
@@ -17,10 +20,18 @@ import {
   ServiceHealthCheck,
   VagrantCluster,
 } from "../lib";
-import { fileText } from "../lib/render/ignition";
-import { FAILOVER_AGENT_PATH, failoverConfPath } from "../lib/render/failover-units";
+import { fileText, renderIgnitionJson } from "../lib/render/ignition";
+import { AwsCluster } from "../lib/aws";
+import {
+  FAILOVER_AGENT_PATH,
+  failoverConfPath,
+  INSTALL_ETCDCTL_PATH,
+  NODE_ETCDCTL_PATH,
+} from "../lib/render/failover-units";
+import { ETCD_TLS_FILES } from "../lib/render/etcd-environment";
 import { MIN_FENCE_AFTER_MS, planTiming } from "../lib/services/plan";
 import { tempOutdir } from "./support/synth";
+import { IGNITION_ENGINE, ScratchRoot } from "./support/ignition-engine";
 import { describeWithRequirement, describeWithTool } from "./support/tools";
 
 /*
@@ -149,7 +160,7 @@ describe("FailoverService: model", () => {
     expect(
       bad({
         units: [
-          { name: "db", contents: "x" },
+          { name: "db", contents: "[Service]\n" },
           { name: "x.service", enabled: true },
         ],
       }),
@@ -162,8 +173,16 @@ describe("FailoverService: model", () => {
     );
     expect(
       bad(
-        { units: [{ name: "hello.service", contents: "x" }] },
-        { units: [{ name: "hello.service", contents: "y" }] },
+        { units: [{ name: "hello.service", contents: "[Service]\n" }] },
+        {
+          units: [
+            {
+              name: "hello.service",
+              contents:
+                "[Service]\nExecStart=/usr/bin/true\n[Install]\nWantedBy=multi-user.target\n",
+            },
+          ],
+        },
       ),
     ).toEqual([expect.stringMatching(/not already given to the cluster/)]);
     expect(bad({ nodes: [{ name: "core-09" }] })).toEqual([
@@ -187,7 +206,7 @@ describe("FailoverService: model", () => {
     ]);
     expect(bad({ healthCheck: ServiceHealthCheck.http(0, "no slash") })).toEqual([
       "healthCheck.port: a port 1-65535",
-      "healthCheck.path: an absolute URL path of printable ASCII without spaces",
+      "healthCheck.path: an absolute URL path of printable ASCII without spaces, at most 1024 characters",
     ]);
     expect(
       bad({
@@ -198,7 +217,7 @@ describe("FailoverService: model", () => {
       }),
     ).toEqual([
       "healthCheck.timeout: shorter than the interval (1000ms)",
-      "healthCheck.command: one line of shell, 1-1024 printable characters",
+      "healthCheck.command: one line of shell, 1-1024 printable ASCII characters",
     ]);
     expect(bad({ leaseTtl: Duration.millis(8500) })).toEqual([
       "leaseTtl: whole seconds (etcd leases count seconds)",
@@ -206,6 +225,49 @@ describe("FailoverService: model", () => {
     expect(bad({ leaseTtl: Duration.seconds(6), stopTimeout: Duration.seconds(5) })).toEqual([
       expect.stringMatching(/^leaseTtl: at least 10000ms with stopTimeout 5000ms/),
     ]);
+  });
+
+  it("renders each node's Ignition once, from the plan with every service: cluster, Vagrant and AWS carry the agent", () => {
+    const { stack, cluster, make } = stackWith({
+      nodeCount: 3,
+      networkCidr: "192.168.56.0/21",
+      subnetCidrs: ["192.168.56.0/24", "192.168.57.0/24"],
+      firstHostNumber: 10,
+    });
+    make("cache");
+    const vagrant = new VagrantCluster(stack, "local", { cluster });
+    const aws = new AwsCluster(stack, "aws", { cluster });
+    const node = cluster.plan.nodes[1];
+    // Rendered afresh from the final plan: the text every target got.
+    const fresh = renderIgnitionJson(cluster.plan, node);
+    expect(cluster.nodes[1].ignition).toBe(fresh);
+    expect(vagrant.plan.nodes[1].ignition).toBe(fresh);
+    // EC2 user data (16 KiB): too large as it is, the config travels gzipped inside one that
+    // replaces itself with it; the machine gets the same files and units.
+    const userData = JSON.parse(aws.plan.nodes[1].userData.replaceAll("$${", "${"));
+    const replace = userData.ignition.config.replace;
+    expect(replace.compression).toBe("gzip");
+    expect(Buffer.byteLength(aws.plan.nodes[1].userData)).toBeLessThanOrEqual(16384);
+    const inner = JSON.parse(
+      gunzipSync(Buffer.from(replace.source.replace(/^data:;base64,/, ""), "base64")).toString(),
+    ) as Ignition;
+    const machine = (ign: Ignition) => ({
+      units: ign.systemd.units,
+      files: ign.storage.files.map((f) => [f.path, f.mode, fileText(f)]),
+    });
+    expect(machine(inner)).toEqual(machine(JSON.parse(fresh)));
+    const units = (JSON.parse(fresh) as Ignition).systemd.units.map((u) => u.name);
+    expect(units).toEqual(
+      expect.arrayContaining(["failover-db.service", "failover-cache.service"]),
+    );
+  });
+
+  it("reading a node's Ignition fixes the plan: a service added later is refused, never left out", () => {
+    const { cluster, make } = stackWith();
+    const before = cluster.nodes[0].ignition;
+    expect(() => make("late")).toThrow(/"late" added after a target read the cluster/);
+    expect(cluster.nodes[0].ignition).toBe(before);
+    expect(before).toContain("failover-db.service");
   });
 
   it("refuses a second service of the same name, and a service added after a target read the cluster", () => {
@@ -244,8 +306,9 @@ describe("FailoverService: what every node gets", () => {
     const agent = units.find((u) => u.name === "failover-db.service");
     expect(agent?.enabled).toBe(true);
     expect(agent?.contents).toContain(`ExecStart=${FAILOVER_AGENT_PATH} ${failoverConfPath("db")}`);
+    // etcdctl from the image the members run, the reference as the cluster names it.
     expect(agent?.contents).toContain(
-      "ExecStartPre=/opt/coreos-cluster/install-etcdctl docker quay.io/coreos/etcd:v3.5.21 /opt/bin/etcdctl-v3.5.21",
+      `ExecStartPre=${INSTALL_ETCDCTL_PATH} /usr/bin/docker quay.io/coreos/etcd:v3.5.21 ${NODE_ETCDCTL_PATH}`,
     );
     expect(units.map((u) => u.name)).toEqual(
       expect.arrayContaining(["cache.service", "failover-cache.service"]),
@@ -266,8 +329,11 @@ describe("FailoverService: what every node gets", () => {
       "FENCE_AFTER_MS",
       "STOP_TIMEOUT_MS",
       "CHECK_COMMAND",
+      "ETCDCTL",
       "ETCDCTL_ENDPOINTS",
       "ETCDCTL_CACERT",
+      "ETCDCTL_CERT",
+      "ETCDCTL_KEY",
     ]);
     expect(v).toEqual({
       SERVICE: "db",
@@ -277,10 +343,17 @@ describe("FailoverService: what every node gets", () => {
       STOP_TIMEOUT_MS: String(db.timing.stopTimeoutMs),
       // The command reaches the agent verbatim: nothing in it is expanded by the config.
       CHECK_COMMAND: `pg_isready -h '$HOST' && test "$(cat /run/x)" = ok`,
+      ETCDCTL: NODE_ETCDCTL_PATH,
+      // Mutual TLS with the node's own client certificate from the etcd PKI.
       ETCDCTL_ENDPOINTS:
-        "http://192.168.56.101:2379,http://192.168.56.102:2379,http://192.168.56.103:2379",
-      ETCDCTL_CACERT: "",
+        "https://192.168.56.101:2379,https://192.168.56.102:2379,https://192.168.56.103:2379",
+      ETCDCTL_CACERT: ETCD_TLS_FILES.ca,
+      ETCDCTL_CERT: ETCD_TLS_FILES.clientCert,
+      ETCDCTL_KEY: ETCD_TLS_FILES.clientKey,
     });
+    // The files it names are on the node: the CA, and the key readable by root only.
+    expect(fileOf(node, ETCD_TLS_FILES.clientKey).mode).toBe(0o600);
+    expect(fileOf(node, ETCD_TLS_FILES.ca).text).toContain("BEGIN CERTIFICATE");
   });
 
   it("summarizes each service for the CLI next to cluster.json", () => {
@@ -301,7 +374,33 @@ describe("FailoverService: what every node gets", () => {
       os: OperatingSystem.fedoraCoreOs(FedoraCoreOsStream.STABLE),
     });
     const agent = ign("core-01").systemd.units.find((u) => u.name === "failover-db.service");
-    expect(agent?.contents).toContain("install-etcdctl podman quay.io/coreos/etcd:");
+    expect(agent?.contents).toContain("install-etcdctl /usr/bin/podman quay.io/coreos/etcd:");
+  });
+
+  it("copies etcdctl out of the pinned etcd image, by digest, when the cluster pins it", () => {
+    const pinned = `quay.io/coreos/etcd:v3.5.21@sha256:${"ab".repeat(32)}`;
+    const { ign } = synth({ nodeCount: 3, etcd: { image: ContainerImage.pinned(pinned) } });
+    const agent = ign("core-01").systemd.units.find((u) => u.name === "failover-db.service");
+    expect(agent?.contents).toContain(
+      `ExecStartPre=${INSTALL_ETCDCTL_PATH} /usr/bin/docker ${pinned} ${NODE_ETCDCTL_PATH}`,
+    );
+    const member = ign("core-01").systemd.units.find((u) => u.name === "etcd-member.service");
+    expect(member?.contents).toContain(` ${pinned} /usr/local/bin/etcd`);
+  });
+
+  it("speaks plain http to etcd only when the cluster disables TLS", () => {
+    const { ign } = synth({ nodeCount: 3, etcd: { tls: EtcdTls.disabled() } });
+    const v = sourceConf(fileOf(ign("core-01"), failoverConfPath("db")).text, [
+      "ETCDCTL_ENDPOINTS",
+      "ETCDCTL_CACERT",
+      "ETCDCTL_KEY",
+    ]);
+    expect(v).toEqual({
+      ETCDCTL_ENDPOINTS:
+        "http://192.168.56.101:2379,http://192.168.56.102:2379,http://192.168.56.103:2379",
+      ETCDCTL_CACERT: "",
+      ETCDCTL_KEY: "",
+    });
   });
 
   it("adds a front listener whose members are the nodes that may run the service", () => {
@@ -339,83 +438,34 @@ describe("FailoverService: what every node gets", () => {
     });
   });
 
-  const ENGINE = "/usr/lib/dracut/modules.d/30ignition/ignition";
   describeWithRequirement(
-    fs.existsSync(ENGINE) && process.getuid?.() === 0,
+    fs.existsSync(IGNITION_ENGINE),
     "the Ignition engine",
-    `${ENGINE} not found or not root: apt-get install ignition (its dracut module holds the engine); it writes a scratch root as root`,
+    `${IGNITION_ENGINE} not found: apt-get install ignition (its dracut module holds the engine)`,
     "the Ignition engine",
     () => {
-      it("applies a node's config to a scratch root: the gzipped agent arrives byte for byte; the agent is enabled, the service not", () => {
+      it("applies a node's config to a scratch root: the agent arrives byte for byte, its config and the drop-in too", () => {
         const { dir, ign } = synth();
-        const work = tempOutdir();
-        const root = path.join(work, "root");
-        fs.mkdirSync(path.join(root, "etc", "selinux"), { recursive: true });
-        for (const f of ["passwd", "group", "shadow", "gshadow"])
-          fs.writeFileSync(path.join(root, "etc", f), "");
-        fs.writeFileSync(
-          path.join(root, "etc", "selinux", "config"),
-          "SELINUX=disabled\nSELINUXTYPE=targeted\n",
-        );
-        // Stand-in: SELinux labelling, the engine's last step, is no business of this test.
-        const bin = path.join(work, "bin");
-        fs.mkdirSync(bin);
-        fs.writeFileSync(path.join(bin, "setfiles"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
-        const config = path.join(dir, "ignition", "core-02.ign");
-        for (const stage of ["fetch-offline", "files"]) {
-          const r = spawnSync(
-            ENGINE,
-            [
-              "-platform",
-              "file",
-              "-stage",
-              stage,
-              "-root",
-              root,
-              "-log-to-stdout",
-              "-config-cache",
-              path.join(work, "cache.json"),
-              "-state-file",
-              path.join(work, "state"),
-              "-neednet",
-              path.join(work, "neednet"),
-            ],
-            {
-              env: {
-                ...process.env,
-                PATH: `${bin}:${process.env.PATH}`,
-                IGNITION_CONFIG_FILE: config,
-              },
-              encoding: "utf8",
-              timeout: 60000,
-            },
+        const root = new ScratchRoot();
+        try {
+          expect(root.applyIgnition(path.join(dir, "ignition", "core-02.ign"))).toContain(
+            "files passed",
           );
-          expect({
-            stage,
-            status: r.status,
-            tail: r.status === 0 ? "" : r.stdout.slice(-2000),
-          }).toEqual({ stage, status: 0, tail: "" });
+          const agent = root.at(FAILOVER_AGENT_PATH);
+          expect(fs.readFileSync(agent, "utf8")).toBe(
+            fileOf(ign("core-02"), FAILOVER_AGENT_PATH).text,
+          );
+          expect(fs.statSync(agent).mode & 0o777).toBe(0o755);
+          expect(fs.readFileSync(root.at(failoverConfPath("db")), "utf8")).toContain(
+            "SERVICE='db'",
+          );
+          expect(
+            fs.readFileSync(root.at("/etc/systemd/system/db.service.d/50-failover.conf"), "utf8"),
+          ).toContain("BindsTo=failover-db.service");
+          // enabled-units.test.ts checks what systemd starts at boot from this config.
+        } finally {
+          root.cleanup();
         }
-        const agent = path.join(root, FAILOVER_AGENT_PATH);
-        expect(fs.readFileSync(agent, "utf8")).toBe(
-          fileOf(ign("core-02"), FAILOVER_AGENT_PATH).text,
-        );
-        expect(fs.statSync(agent).mode & 0o777).toBe(0o755);
-        expect(fs.readFileSync(path.join(root, failoverConfPath("db")), "utf8")).toContain(
-          "SERVICE='db'",
-        );
-        const preset = fs.readFileSync(
-          path.join(root, "etc/systemd/system-preset/20-ignition.preset"),
-          "utf8",
-        );
-        expect(preset).toContain("enable failover-db.service\n");
-        expect(preset).toContain("disable db.service\n");
-        expect(
-          fs.readFileSync(
-            path.join(root, "etc/systemd/system/db.service.d/50-failover.conf"),
-            "utf8",
-          ),
-        ).toContain("BindsTo=failover-db.service");
       });
     },
   );
@@ -424,7 +474,7 @@ describe("FailoverService: what every node gets", () => {
     it("finds nothing in the agent and its etcdctl installer, as POSIX sh; dash and bash parse them", () => {
       const { ign } = synth();
       const dir = tempOutdir();
-      for (const p of [FAILOVER_AGENT_PATH, "/opt/coreos-cluster/install-etcdctl"]) {
+      for (const p of [FAILOVER_AGENT_PATH, INSTALL_ETCDCTL_PATH]) {
         const file = path.join(dir, path.basename(p));
         fs.writeFileSync(file, fileOf(ign("core-01"), p).text);
         const r = spawnSync("shellcheck", ["-s", "sh", file], { encoding: "utf8" });

@@ -1,5 +1,6 @@
+import { testApp } from "./support/state";
 import * as http from "node:http";
-import { Testing, TerraformStack } from "cdktf";
+import { TerraformStack } from "cdktf";
 import {
   ClientAffinity,
   CoreOsCluster,
@@ -30,7 +31,7 @@ function plan(
   group: Partial<TargetGroupProps> = {},
   drain: string[] = [],
 ): FrontPlan {
-  const stack = new TerraformStack(Testing.app(), "test");
+  const stack = new TerraformStack(testApp(), "test");
   const cluster = new CoreOsCluster(stack, "core", clusterProps);
   const front = new NlbFront(stack, "front");
   front

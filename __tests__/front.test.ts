@@ -1,8 +1,9 @@
+import { freshTestState, testApp } from "./support/state";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { Testing, TerraformStack } from "cdktf";
+import { TerraformStack } from "cdktf";
 import {
   Balancing,
   ClientAffinity,
@@ -23,7 +24,7 @@ import { StandIns } from "./support/stand-ins";
 import { describeWithTool } from "./support/tools";
 
 function setup(nodeCount = 3, standby = 0) {
-  const stack = new TerraformStack(Testing.app(), "test");
+  const stack = new TerraformStack(testApp(), "test");
   const cluster = new CoreOsCluster(stack, "core", { nodeCount, standby });
   const front = new NlbFront(stack, "front");
   return { stack, cluster, front };
@@ -187,14 +188,14 @@ describe("NlbFront model", () => {
         s.front.plan();
       },
       "drain",
-      'at least one member of "web" not draining',
+      'at least one active member of "web" not draining',
     ],
     ["no listeners", (s) => s.front.plan(), "listeners", "at least one listener"],
     [
       "retry timeout",
       group({ retryTimeout: Duration.millis(50) }),
       "retryTimeout",
-      "a Duration from 100ms to 10 minutes",
+      "a Duration of whole milliseconds from 100 ms to 10 minutes",
     ],
     [
       "retry timeout on TCP",
@@ -262,14 +263,20 @@ describe("the local front's failover timing", () => {
       monitorPort: 8404,
     });
     expect(conf).toMatch(/version 3\n\s+advert_int 0\.3\n/);
+    // VRRPv3 carries no authentication: adverts count only from the peer.
+    expect(conf).toMatch(/check_unicast_src\n\s+unicast_peer \{\n\s+192\.168\.56\.12\n/);
+    expect(conf).not.toContain("authentication");
     expect(conf).toMatch(/interval 1\n\s+timeout 3\n\s+fall 1\n/);
   });
 });
 
+/** One state folder for every version of the front stack: the same certificates throughout. */
+const frontState = freshTestState();
+
 /** The default-like stack: 3 nodes behind an HA front, synthesized to disk. */
 function synthFrontStack(options: { ha?: boolean; drain?: string } = {}, outdir?: string) {
   const dir = outdir ?? fs.mkdtempSync(path.join(os.tmpdir(), "front-stack-"));
-  const app = Testing.app({ outdir: dir });
+  const app = testApp({ outdir: dir, stateDir: frontState });
   const stack = new TerraformStack(app, "test");
   const cluster = new CoreOsCluster(stack, "core", { nodeCount: 3 });
   const front = new NlbFront(stack, "front");

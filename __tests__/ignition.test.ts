@@ -2,13 +2,18 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import {
   CoreOsClusterProps,
+  ETCD_ENV_FILE,
+  ETCD_TLS_FILES,
+  EtcdTls,
+  parseEnvironmentFile,
   FedoraCoreOsStream,
   FlatcarChannel,
   OperatingSystem,
   parseEnvironmentDropin,
   RebootStrategy,
 } from "../lib";
-import { fromDataUrl, IgnitionConfig } from "../lib/render/ignition";
+import { enablementLinks } from "../lib/render/enabled-units";
+import { fileText as ignitionFileText, IgnitionConfig, IgnitionUnit } from "../lib/render/ignition";
 import { synthCluster } from "./support/synth";
 import { describeWithTool } from "./support/tools";
 
@@ -27,6 +32,12 @@ const CASES: Array<[string, CoreOsClusterProps]> = [
     { os: OperatingSystem.flatcar(FlatcarChannel.LTS), rebootStrategy: RebootStrategy.OFF },
   ],
   ["fedora coreos", { os: OperatingSystem.fedoraCoreOs(FedoraCoreOsStream.TESTING) }],
+  [
+    "fedora coreos, immediate reboots",
+    { os: OperatingSystem.fedoraCoreOs(), rebootStrategy: RebootStrategy.REBOOT },
+  ],
+  ["flatcar, staggered reboots", { rebootStrategy: RebootStrategy.STAGGERED }],
+  ["etcd without TLS", { etcd: { tls: EtcdTls.disabled() } }],
   [
     "fedora coreos, updates off",
     { os: OperatingSystem.fedoraCoreOs(), rebootStrategy: RebootStrategy.OFF },
@@ -62,7 +73,7 @@ function read(file: string): IgnitionConfig {
 
 function fileText(ign: IgnitionConfig, path: string): string | undefined {
   const f = ign.storage.files.find((x) => x.path === path);
-  return f ? fromDataUrl(f.contents.source) : undefined;
+  return f ? ignitionFileText(f) : undefined;
 }
 
 describeWithTool(
@@ -112,50 +123,189 @@ describe("what each node's Ignition carries", () => {
     });
   });
 
-  it("runs etcd-member.service on members only, with the static bootstrap settings", () => {
+  it("runs etcd-member.service on members only, with the static bootstrap settings over TLS", () => {
     const members = configs.map((ign) =>
       ign.systemd.units.find((u) => u.name === "etcd-member.service"),
     );
     expect(members.map((m) => Boolean(m))).toEqual([true, true, true, false]);
-    const env = parseEnvironmentDropin(members[1]!.dropins![0].contents);
+    expect(configs.map((ign) => Boolean(fileText(ign, ETCD_ENV_FILE)))).toEqual([
+      true,
+      true,
+      true,
+      false,
+    ]);
+    const env = parseEnvironmentFile(fileText(configs[1], ETCD_ENV_FILE) as string);
     expect(env).toMatchObject({
       ETCD_NAME: "core-02",
       ETCD_DATA_DIR: "/var/lib/etcd",
-      ETCD_LISTEN_PEER_URLS: "http://192.168.56.102:2380",
-      ETCD_LISTEN_CLIENT_URLS: "http://192.168.56.102:2379",
-      ETCD_INITIAL_ADVERTISE_PEER_URLS: "http://192.168.56.102:2380",
-      ETCD_ADVERTISE_CLIENT_URLS: "http://192.168.56.102:2379",
+      ETCD_LISTEN_PEER_URLS: "https://192.168.56.102:2380",
+      ETCD_LISTEN_CLIENT_URLS: "https://192.168.56.102:2379",
+      ETCD_INITIAL_ADVERTISE_PEER_URLS: "https://192.168.56.102:2380",
+      ETCD_ADVERTISE_CLIENT_URLS: "https://192.168.56.102:2379",
       ETCD_INITIAL_CLUSTER_STATE: "new",
       ETCD_INITIAL_CLUSTER_TOKEN: cluster.plan.etcd.clusterToken,
+      ETCD_CLIENT_CERT_AUTH: "true",
+      ETCD_PEER_CLIENT_CERT_AUTH: "true",
+      ETCD_PEER_CERT_ALLOWED_CN: "etcd-member",
+      ETCD_CERT_FILE: "/etc/ssl/etcd/member.crt",
+      ETCD_KEY_FILE: "/etc/ssl/etcd/member.key",
     });
     expect(env.ETCD_INITIAL_CLUSTER.split(",")).toHaveLength(3);
-    expect(members[1]!.contents).toBeUndefined(); // Flatcar ships the unit itself
+    // The cluster writes the whole unit: the image it names, the settings file, the certificates.
+    expect(members[1]!.contents).toContain(
+      "docker run --name etcd-member --rm --net=host --env-file /run/etcd/etcd.env",
+    );
+    expect(members[1]!.contents).toContain("quay.io/coreos/etcd:v3.5.21 /usr/local/bin/etcd");
   });
 
-  it("points every node, client or member, at the etcd members", () => {
+  it("gives members a member key, every node a client key, all 0600, the CA to all", () => {
+    configs.forEach((ign, i) => {
+      const mode = (p: string) => ign.storage.files.find((f) => f.path === p)?.mode;
+      expect(mode(ETCD_TLS_FILES.ca)).toBe(0o644);
+      expect(mode(ETCD_TLS_FILES.clientKey)).toBe(0o600);
+      expect(mode(ETCD_TLS_FILES.memberKey)).toBe(i < 3 ? 0o600 : undefined);
+      for (const f of ign.storage.files) {
+        if (fileText(ign, f.path)?.includes("PRIVATE KEY")) expect(f.mode).toBe(0o600);
+      }
+    });
+  });
+
+  it("writes the node configs 0600: they hold private keys", () => {
+    for (const f of ignitionFiles) expect(fs.statSync(f).mode & 0o777).toBe(0o600);
+  });
+
+  it("points every node, client or member, at the etcd members with its client certificate", () => {
     for (const ign of configs) {
-      expect(fileText(ign, "/etc/profile.d/etcdctl.sh")).toContain(
-        "ETCDCTL_ENDPOINTS=http://192.168.56.101:2379,http://192.168.56.102:2379,http://192.168.56.103:2379",
+      const profile = fileText(ign, "/etc/profile.d/etcdctl.sh");
+      expect(profile).toContain(
+        "ETCDCTL_ENDPOINTS=https://192.168.56.101:2379,https://192.168.56.102:2379,https://192.168.56.103:2379",
       );
+      expect(profile).toContain("ETCDCTL_CERT=/etc/ssl/etcd/client.crt");
       const lock = ign.systemd.units.find((u) => u.name === "locksmithd.service");
-      expect(parseEnvironmentDropin(lock!.dropins![0].contents).LOCKSMITHD_ENDPOINT).toBe(
-        cluster.etcdEndpoints.join(","),
-      );
+      expect(parseEnvironmentDropin(lock!.dropins![0].contents)).toEqual({
+        LOCKSMITHD_ENDPOINT: cluster.etcdEndpoints.join(","),
+        LOCKSMITHD_ETCD_CAFILE: "/etc/ssl/etcd/ca.crt",
+        LOCKSMITHD_ETCD_CERTFILE: "/etc/ssl/etcd/client.crt",
+        LOCKSMITHD_ETCD_KEYFILE: "/etc/ssl/etcd/client.key",
+      });
       expect(fileText(ign, "/etc/flatcar/update.conf")).toBe(
         "GROUP=stable\nREBOOT_STRATEGY=etcd-lock\n",
       );
     }
   });
 
-  it("runs etcd in podman on Fedora CoreOS and configures Zincati", () => {
-    const fcos = synthCluster({ os: OperatingSystem.fedoraCoreOs(), nodeCount: 1 });
-    const ign = read(fcos.ignitionFiles[0]);
-    const unit = ign.systemd.units.find((u) => u.name === "etcd-member.service");
-    expect(unit?.contents).toContain("podman run --name etcd --net=host --env 'ETCD_*'");
-    expect(fileText(ign, "/etc/zincati/config.d/55-updates-strategy.toml")).toContain(
-      'strategy = "immediate"',
+  it("with TLS disabled: plain http and no keys (debugging only)", () => {
+    const plain = synthCluster({ nodeCount: 1, etcd: { tls: EtcdTls.disabled() } });
+    const ign = read(plain.ignitionFiles[0]);
+    expect(
+      parseEnvironmentFile(fileText(ign, ETCD_ENV_FILE) as string).ETCD_LISTEN_CLIENT_URLS,
+    ).toMatch(/^http:\/\//);
+    expect(ign.storage.files.some((f) => f.path.startsWith("/etc/ssl/etcd/"))).toBe(false);
+  });
+
+  it("runs etcd in podman on Fedora CoreOS and staggers reboots in per-node Zincati windows", () => {
+    const fcos = synthCluster({ os: OperatingSystem.fedoraCoreOs(), nodeCount: 3 });
+    const igns = fcos.ignitionFiles.map(read);
+    const unit = igns[0].systemd.units.find((u) => u.name === "etcd-member.service");
+    expect(unit?.contents).toContain("/usr/bin/podman run --name etcd-member --rm --net=host");
+    expect(unit?.contents).toContain("--volume /etc/ssl/etcd:/etc/ssl/etcd:ro,z");
+    const windows = igns.map((ign) =>
+      fileText(ign, "/etc/zincati/config.d/55-updates-strategy.toml"),
     );
-    expect(fileText(ign, "/etc/flatcar/update.conf")).toBeUndefined();
-    expect(ign.systemd.units.find((u) => u.name === "locksmithd.service")).toBeUndefined();
+    windows.forEach((toml, i) => {
+      expect(toml).toContain('strategy = "periodic"');
+      expect(toml).toContain(`start_time = "0${i}:00"`);
+      expect(toml).toContain("length_minutes = 30");
+    });
+    expect(new Set(windows).size).toBe(3);
+    expect(fileText(igns[0], "/etc/flatcar/update.conf")).toBeUndefined();
+    expect(igns[0].systemd.units.find((u) => u.name === "locksmithd.service")).toBeUndefined();
+  });
+
+  it("Flatcar STAGGERED: reboot inside the node's own locksmithd window", () => {
+    const flat = synthCluster({ nodeCount: 2, rebootStrategy: RebootStrategy.STAGGERED });
+    flat.ignitionFiles.map(read).forEach((ign, i) => {
+      expect(fileText(ign, "/etc/flatcar/update.conf")).toContain("REBOOT_STRATEGY=reboot");
+      const lock = ign.systemd.units.find((u) => u.name === "locksmithd.service");
+      expect(parseEnvironmentDropin(lock!.dropins![0].contents)).toEqual({
+        LOCKSMITHD_REBOOT_WINDOW_START: `0${i}:00`,
+        LOCKSMITHD_REBOOT_WINDOW_LENGTH: "30m",
+      });
+    });
+  });
+});
+
+describe("links for enabled units (what systemctl enable would create)", () => {
+  const unit = (u: IgnitionUnit) => enablementLinks([u]).map((l) => `${l.path} -> ${l.target}`);
+
+  it("follows WantedBy, RequiredBy, UpheldBy and Alias of the unit and its drop-ins", () => {
+    expect(
+      unit({
+        name: "a.service",
+        enabled: true,
+        contents:
+          "[Install]\nWantedBy=multi-user.target \\\n  timers.target\n# WantedBy=x.target\nRequiredBy=b.target\nUpheldBy=c.target\nAlias=b.service\n",
+        dropins: [{ name: "10.conf", contents: "[Install]\nWantedBy=\nWantedBy=d.target\n" }],
+      }),
+    ).toEqual([
+      "/etc/systemd/system/d.target.wants/a.service -> /etc/systemd/system/a.service",
+      "/etc/systemd/system/b.target.requires/a.service -> /etc/systemd/system/a.service",
+      "/etc/systemd/system/c.target.upholds/a.service -> /etc/systemd/system/a.service",
+      "/etc/systemd/system/b.service -> /etc/systemd/system/a.service",
+    ]);
+  });
+
+  it("links a unit the OS ships to /usr/lib, wanted by the target of its type", () => {
+    expect(unit({ name: "etcd-member.service", enabled: true })).toEqual([
+      "/etc/systemd/system/multi-user.target.wants/etcd-member.service -> /usr/lib/systemd/system/etcd-member.service",
+    ]);
+    expect(unit({ name: "fstrim.timer", enabled: true })).toEqual([
+      "/etc/systemd/system/timers.target.wants/fstrim.timer -> /usr/lib/systemd/system/fstrim.timer",
+    ]);
+    expect(unit({ name: "getty@tty2.service", enabled: true })).toEqual([
+      "/etc/systemd/system/multi-user.target.wants/getty@tty2.service -> /usr/lib/systemd/system/getty@.service",
+    ]);
+  });
+
+  it("enables a template through DefaultInstance, and nothing that is not enabled", () => {
+    expect(
+      unit({
+        name: "w@.service",
+        enabled: true,
+        contents: "[Install]\nWantedBy=multi-user.target\nDefaultInstance=1\n",
+      }),
+    ).toEqual([
+      "/etc/systemd/system/multi-user.target.wants/w@1.service -> /etc/systemd/system/w@.service",
+    ]);
+    const wanted = "[Install]\nWantedBy=multi-user.target\n";
+    expect(unit({ name: "w@.service", enabled: true, contents: wanted })).toEqual([]);
+    expect(unit({ name: "a.service", enabled: false, contents: wanted })).toEqual([]);
+    expect(unit({ name: "a.service", contents: wanted })).toEqual([]);
+    expect(unit({ name: "a.service", enabled: true, contents: "[Service]\n" })).toEqual([]);
+  });
+
+  it("gives every node config the links of its enabled units, etcd's own included", () => {
+    const { ignitionFiles } = synthCluster({
+      nodeCount: 4,
+      etcd: { members: 3 },
+      units: [{ name: "hello.service", contents: "[Install]\nWantedBy=multi-user.target\n" }],
+    });
+    const links = ignitionFiles.map((f) =>
+      (read(f).storage.links ?? []).map((l) => l.path.replace("/etc/systemd/system/", "")),
+    );
+    const member = [
+      "multi-user.target.wants/etcd-member.service",
+      "etcd-member.service.wants/etcd-member-promote.service",
+      "multi-user.target.wants/hello.service",
+    ];
+    expect(links).toEqual([
+      member,
+      member,
+      member,
+      [
+        "multi-user.target.wants/etcd-member-leave.service",
+        "multi-user.target.wants/hello.service",
+      ],
+    ]);
   });
 });

@@ -3,6 +3,7 @@ import {
   CoreOsCluster,
   CoreOsClusterProps,
   EtcdProps,
+  FailoverListenerProps,
   FailoverService,
   FailoverServiceProps,
   FrontTargets,
@@ -10,9 +11,21 @@ import {
   ListenerProps,
   NlbFront,
   NlbFrontProps,
+  ServiceCheckOptions,
+  ServiceHealthCheck,
   TargetGroupProps,
+  VagrantCluster,
+  VagrantClusterProps,
 } from "../lib";
-import { AwsCluster, AwsClusterProps } from "../lib/aws";
+import {
+  AwsCluster,
+  AwsClusterProps,
+  AwsMachineImage,
+  AwsNetwork,
+  CreatedNetworkOptions,
+  ExistingNetworkOptions,
+  MachineImageLookupOptions,
+} from "../lib/aws";
 
 // Consumers compiled with `exactOptionalPropertyTypes` pass their own optional
 // values straight on (`{ nodeCount: props.nodeCount }`), so every optional
@@ -44,6 +57,8 @@ const etcdProps: AllUndefined<EtcdProps> = {
   members: undefined,
   clusterToken: undefined,
   imageTag: undefined,
+  image: undefined,
+  tls: undefined,
 };
 const frontProps: AllUndefined<NlbFrontProps> = { name: undefined };
 const listenerProps: AllUndefined<ListenerProps> = { protocol: undefined };
@@ -74,9 +89,39 @@ const awsProps: AllUndefined<AwsClusterProps> = {
   internetFacing: undefined,
   publicAddresses: undefined,
   replaceOnImageChange: undefined,
+  rollingReplacement: undefined,
   deregistrationDelay: undefined,
+  healthCheckInterval: undefined,
   region: undefined,
   tags: undefined,
+};
+
+const vagrantProps: AllUndefined<VagrantClusterProps> = {
+  front: undefined,
+  provider: undefined,
+  lifecycle: undefined,
+  boxName: undefined,
+  boxUrl: undefined,
+  gui: undefined,
+  forwardedPorts: undefined,
+  sharedFolders: undefined,
+  serialLogging: undefined,
+  parallel: undefined,
+  readyTimeout: undefined,
+  frontHighAvailability: undefined,
+  frontFirstHostNumber: undefined,
+  frontInterface: undefined,
+  virtualRouterId: undefined,
+  frontImages: undefined,
+};
+const createdNetwork: AllUndefined<CreatedNetworkOptions> = { availabilityZones: undefined };
+const existingNetwork: AllUndefined<ExistingNetworkOptions> = {
+  loadBalancerSubnetIds: undefined,
+  dependsOn: undefined,
+};
+const imageLookup: AllUndefined<MachineImageLookupOptions> = {
+  architecture: undefined,
+  version: undefined,
 };
 
 const awsNetwork = { networkCidr: "10.42.0.0/16", subnetCidrs: ["10.42.1.0/24", "10.42.2.0/24"] };
@@ -109,6 +154,38 @@ test("an optional prop given as undefined is the same as one left out", () => {
   expect(JSON.parse(given.json).resource.aws_lb).toBeDefined();
 });
 
+test("Vagrant: an optional prop given as undefined is the same as one left out", () => {
+  const synthVagrant = (explicitUndefined: boolean) => {
+    let vagrant: VagrantCluster | undefined;
+    const json = Testing.synthScope((scope) => {
+      const cluster = new CoreOsCluster(scope, "core");
+      const front = new NlbFront(scope, "front");
+      front.addListener("web", { port: 80 }).addTargets("web", { targets: [cluster], port: 8080 });
+      vagrant = new VagrantCluster(scope, "local", {
+        ...(explicitUndefined ? vagrantProps : {}),
+        cluster,
+        front,
+      });
+    });
+    return { json, plan: vagrant?.plan };
+  };
+  const leftOut = synthVagrant(false);
+  const given = synthVagrant(true);
+  expect(given.plan).toEqual(leftOut.plan);
+  expect(given.json).toEqual(leftOut.json);
+  expect(given.plan?.front?.machines).toHaveLength(2);
+});
+
+test("AWS network and image options of undefined values are the defaults", () => {
+  const ids = {
+    vpcId: "vpc-0123456789abcdef0",
+    subnetIds: ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
+  };
+  expect(AwsNetwork.create(createdNetwork)).toEqual(AwsNetwork.create());
+  expect(AwsNetwork.existing({ ...ids, ...existingNetwork })).toEqual(AwsNetwork.existing(ids));
+  expect(AwsMachineImage.lookup(imageLookup)).toEqual(AwsMachineImage.lookup());
+});
+
 test("a health check of undefined values is the default health check", () => {
   const plan = (healthCheckProps: HealthCheck) => {
     const front = new NlbFront(new TerraformStack(Testing.app(), "s"), "front");
@@ -137,15 +214,35 @@ test("a failover service of undefined optional props is the default service", ()
     stopTimeout: undefined,
     listener: undefined,
   };
-  const plan = (explicitUndefined: boolean) => {
+  const listenerProps: AllUndefined<FailoverListenerProps> = {
+    protocol: undefined,
+    targetPort: undefined,
+    healthCheck: undefined,
+  };
+  const checkOptions: AllUndefined<ServiceCheckOptions> = {
+    interval: undefined,
+    timeout: undefined,
+    failures: undefined,
+  };
+  const plan = (explicitUndefined: boolean, withParts = false) => {
     const stack = new TerraformStack(Testing.app(), "s");
     const cluster = new CoreOsCluster(stack, "core", {});
+    const front = new NlbFront(stack, "front");
     const units = [{ name: "db.service", contents: "[Service]\nExecStart=/bin/true\n" }];
     const props = explicitUndefined ? serviceProps : {};
+    const parts = withParts
+      ? {
+          listener: { front, port: 5432, ...(explicitUndefined ? listenerProps : {}) },
+          healthCheck: ServiceHealthCheck.http(8080, "/", explicitUndefined ? checkOptions : {}),
+        }
+      : {};
     return {
-      service: new FailoverService(stack, "db", { ...props, cluster, units }).plan,
+      service: new FailoverService(stack, "db", { ...props, ...parts, cluster, units }).plan,
       cluster: cluster.plan,
+      ...(withParts ? { front: front.plan() } : {}),
     };
   };
   expect(plan(true)).toEqual(plan(false));
+  // The listener's and the health check's optional props too.
+  expect(plan(true, true)).toEqual(plan(false, true));
 });

@@ -32,9 +32,9 @@ describe("planCluster defaults", () => {
   it("makes every node an etcd member and builds the static initial cluster", () => {
     expect(plan.etcd.members.map((n) => n.name)).toEqual(["core-01", "core-02", "core-03"]);
     expect(plan.etcd.initialCluster).toBe(
-      "core-01=http://192.168.56.101:2380,core-02=http://192.168.56.102:2380,core-03=http://192.168.56.103:2380",
+      "core-01=https://192.168.56.101:2380,core-02=https://192.168.56.102:2380,core-03=https://192.168.56.103:2380",
     );
-    expect(plan.etcd.clientEndpoints[0]).toBe("http://192.168.56.101:2379");
+    expect(plan.etcd.clientEndpoints[0]).toBe("https://192.168.56.101:2379");
   });
 
   it("rolls Flatcar updates through an etcd lock and has no standby", () => {
@@ -66,10 +66,12 @@ describe("planCluster sizing", () => {
     expect(new Set(plan.nodes.map((n) => n.address)).size).toBe(count);
   });
 
-  it("zero-pads every name to the same width", () => {
+  it("pads to two digits only, so no node is renamed when the cluster grows past 99", () => {
     const plan = planCluster({ nodeCount: 120, namePrefix: "web" }, ctx);
-    expect(plan.nodes[0].name).toBe("web-001");
+    expect(plan.nodes[0].name).toBe("web-01");
+    expect(plan.nodes[98].name).toBe("web-99");
     expect(plan.nodes[119].name).toBe("web-120");
+    expect(planCluster({ nodeCount: 99, namePrefix: "web" }, ctx).nodes[0].name).toBe("web-01");
   });
 
   it("puts 1000 nodes at consecutive addresses across the /21", () => {
@@ -97,7 +99,7 @@ describe("planCluster sizing", () => {
     ]);
     expect(p.subnets.map((s) => s.cidr)).toEqual(["10.0.1.0/24", "10.0.2.0/24"]);
     expect(p.etcd.initialCluster).toBe(
-      "core-01=http://10.0.1.101:2380,core-02=http://10.0.2.101:2380,core-03=http://10.0.1.102:2380",
+      "core-01=https://10.0.1.101:2380,core-02=https://10.0.2.101:2380,core-03=https://10.0.1.102:2380",
     );
   });
 
@@ -106,9 +108,9 @@ describe("planCluster sizing", () => {
     expect(plan.nodes.map((n) => n.address)).toEqual(["10.20.0.10", "10.20.0.11", "10.20.0.12"]);
   });
 
-  it("defaults Fedora CoreOS to plain reboots (no etcd lock there)", () => {
+  it("defaults Fedora CoreOS to staggered reboot windows (no etcd lock there)", () => {
     const plan = planCluster({ os: OperatingSystem.fedoraCoreOs(FedoraCoreOsStream.NEXT) }, ctx);
-    expect(plan.rebootStrategy).toBe(RebootStrategy.REBOOT);
+    expect(plan.rebootStrategy).toBe(RebootStrategy.STAGGERED);
     expect(plan.os.toString()).toBe("fedora-coreos/next");
   });
 });

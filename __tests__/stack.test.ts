@@ -1,3 +1,4 @@
+import { testApp } from "./support/state";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Testing } from "cdktf";
@@ -17,7 +18,7 @@ function listFiles(dir: string, base = dir): string[] {
 }
 
 describe("the default stack of main.ts", () => {
-  const app = Testing.app();
+  const app = testApp();
   const stack = new CoreOsClusterStack(app, "coreos-cluster");
   const json = Testing.synth(stack);
 
@@ -50,6 +51,7 @@ describe("artifact layout in the synthesized stack folder", () => {
       "core/ignition/core-01.ign",
       "core/ignition/core-02.ign",
       "core/ignition/core-03.ign",
+      "core/state-directory",
     ]);
     const summary = JSON.parse(
       fs.readFileSync(path.join(stackDir, "clusters/core/cluster.json"), "utf8"),
@@ -82,7 +84,7 @@ describe("artifact layout in the synthesized stack folder", () => {
   });
 
   it("keeps two clusters of one stack apart", () => {
-    const app = Testing.app();
+    const app = testApp();
     const stack = new CoreOsClusterStack(app, "two");
     new CoreOsCluster(stack, "edge", { nodeCount: 1, firstHostNumber: 201 });
     const outdir = Testing.fullSynth(stack);

@@ -1,94 +1,120 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import {
-  CoreOsClusterProps,
-  LifecycleResource,
-  VagrantClusterProps,
-  VagrantProvider,
-} from "../lib";
+import { CoreOsClusterProps, Duration, VagrantClusterProps } from "../lib";
 import { flatcarBoxUrl } from "../lib/vagrant/plan";
 import { StandIns } from "./support/stand-ins";
+import { stateFor } from "./support/state";
 import { synthVagrant, tempOutdir } from "./support/synth";
-import { terraformOk, TERRAFORM_RELEASE } from "./support/terraform";
+import { runTerraform, terraformOk, TERRAFORM_RELEASE } from "./support/terraform";
 import { describeWithTool } from "./support/tools";
 
 /*
- * Real Terraform applies the synthesized stack, step by step, the way a user
- * runs `cdktf deploy` after editing main.ts. The hypervisor cannot run here,
- * so `vagrant` is a stand-in that records its arguments: the test proves
- * which Vagrant commands Terraform runs, for which nodes and in which order,
- * not that machines boot. hashicorp/null cannot be downloaded here, so this
- * runs the terraform_data variant; vagrant.test.ts checks that null_resource
- * has the same shape.
+ * Real Terraform applies the synthesized stack (default lifecycle:
+ * terraform_data, no provider), step by step, the way a user runs
+ * `cdktf deploy` after editing main.ts. The hypervisor cannot run here, so
+ * `vagrant` is a stand-in that records its exact arguments and answers the
+ * ready check (`vagrant ssh <m> -c …`) as told: the test proves which Vagrant
+ * commands Terraform runs, for which machines, in which order, and when a
+ * deploy stops — not that machines boot (the ready check itself is proved
+ * in ready-check.test.ts, the Ignition it relies on in enabled-units.test.ts).
+ * VBoxManage is a stand-in too: the deploy checks that VirtualBox is there.
  */
 
-describeWithTool("terraform", TERRAFORM_RELEASE, "Terraform drives Vagrant", () => {
-  jest.setTimeout(120_000);
+const BOX_URL = flatcarBoxUrl("stable");
+const READY = "/opt/bin/coreos-cluster-ready";
+const remoteCheck = (m: string) =>
+  `if [ -x ${READY} ]; then ${READY}; else echo '${m}: Ignition config not applied (no ${READY})'; exit 1; fi`;
+const up = (m: string) => [
+  ["up", "--provider", "virtualbox", m],
+  ["ssh", m, "-c", remoteCheck(m)],
+];
+const destroy = (m: string) => [["destroy", "-f", m]];
+const boxAdd = ["box", "add", "--name", "flatcar-stable", "--provider", "virtualbox", BOX_URL];
 
-  const standIns = new StandIns().addRecordingVagrant();
+/** One Terraform working folder with its stand-ins; synth, then terraform, as a user would. */
+function environment() {
+  const standIns = new StandIns().addVBoxManage().addRecordingVagrant();
   const outdir = tempOutdir();
   let stackDir = "";
   let vagrantDir = "";
-  afterAll(() => {
-    standIns.cleanup();
-    fs.rmSync(outdir, { recursive: true, force: true });
+  return {
+    standIns,
+    /** The test state folder of this working folder (etcd certificates, membership record). */
+    stateDir: stateFor(outdir),
+    get vagrantDir() {
+      return vagrantDir;
+    },
+    synth(props: CoreOsClusterProps, options: Omit<VagrantClusterProps, "cluster"> = {}) {
+      ({ stackDir, vagrantDir } = synthVagrant(props, options, outdir));
+    },
+    terraform(args: string[], PATH = standIns.path()) {
+      return runTerraform(args, stackDir, { PATH });
+    },
+    ok(...args: string[]) {
+      return terraformOk(args, stackDir, { PATH: standIns.path() });
+    },
+    state(): string[] {
+      const r = runTerraform(["state", "list"], stackDir);
+      return r.output.split("\n").filter((l) => /^terraform_data\./.test(l));
+    },
+    cleanup() {
+      standIns.cleanup();
+      fs.rmSync(outdir, { recursive: true, force: true });
+    },
+  };
+}
+
+describeWithTool("terraform", TERRAFORM_RELEASE, "Terraform drives Vagrant", () => {
+  jest.setTimeout(180_000);
+  let env: ReturnType<typeof environment>;
+  beforeAll(() => {
+    env = environment();
   });
-
-  function synth(props: CoreOsClusterProps, options: Omit<VagrantClusterProps, "cluster"> = {}) {
-    ({ stackDir, vagrantDir } = synthVagrant(
-      props,
-      { lifecycle: LifecycleResource.TERRAFORM_DATA, ...options },
-      outdir,
-    ));
-  }
-
-  const terraform = (...args: string[]) => terraformOk(args, stackDir, { PATH: standIns.path() });
-
-  const apply = () => terraform("apply", "-auto-approve", "-no-color");
-  const up = (node: string) => `up --provider virtualbox ${node}`;
-  const destroy = (node: string) => `destroy -f ${node}`;
+  afterAll(() => env?.cleanup());
+  const apply = () => env.ok("apply", "-auto-approve", "-no-color");
+  const calls = () => env.standIns.takeVagrantCalls();
   const changedCore02 = {
     nodeFiles: { "core-02": [{ path: "/etc/motd.d/role.conf", contents: "canary\n" }] },
   };
 
   it("init needs no provider download", () => {
-    synth({ nodeCount: 3 });
-    expect(terraform("init", "-no-color")).toContain("Terraform has been successfully initialized");
-    expect(standIns.takeVagrantCalls()).toEqual([]);
+    env.synth({ nodeCount: 3 });
+    expect(env.ok("init", "-no-color")).toContain("Terraform has been successfully initialized");
+    expect(calls()).toEqual([]);
   });
 
-  it("apply: the box once, then each node up, one at a time, in order", () => {
+  it("apply: the box once, then each node up and ready, one at a time, in order", () => {
     expect(apply()).toContain("Resources: 5 added, 0 changed, 0 destroyed.");
-    expect(standIns.takeVagrantCalls()).toEqual([
-      "box list",
-      `box add --name flatcar-stable --provider virtualbox ${flatcarBoxUrl("stable", VagrantProvider.VIRTUALBOX)}`,
-      up("core-01"),
-      up("core-02"),
-      up("core-03"),
+    expect(calls()).toEqual([
+      ["box", "list"],
+      boxAdd,
+      ...up("core-01"),
+      ...up("core-02"),
+      ...up("core-03"),
     ]);
   });
 
   it("apply again with nothing changed runs nothing", () => {
     expect(apply()).toContain("Resources: 0 added, 0 changed, 0 destroyed.");
-    expect(standIns.takeVagrantCalls()).toEqual([]);
+    expect(calls()).toEqual([]);
   });
 
   it("scale 3 → 5 creates only the two new nodes", () => {
-    synth({ nodeCount: 5 });
+    env.synth({ nodeCount: 5 });
     expect(apply()).toContain("Resources: 3 added, 0 changed, 1 destroyed.");
-    expect(standIns.takeVagrantCalls()).toEqual([up("core-04"), up("core-05")]);
+    expect(calls()).toEqual([...up("core-04"), ...up("core-05")]);
   });
 
   it("scale 5 → 3 destroys only the two extra nodes", () => {
-    synth({ nodeCount: 3 });
-    const plan = terraform("plan", "-no-color");
+    env.synth({ nodeCount: 3 });
+    const plan = env.ok("plan", "-no-color");
     expect(plan).toContain("terraform_data.vagrant_core_core-04 will be destroyed");
     expect(plan).toContain("terraform_data.vagrant_core_core-05 will be destroyed");
     expect(plan).toContain("terraform_data.vagrant_core_prune must be replaced");
     expect(plan).toContain("Plan: 1 to add, 0 to change, 3 to destroy.");
     expect(apply()).toContain("Resources: 1 added, 0 changed, 3 destroyed.");
-    expect(standIns.takeVagrantCalls()).toEqual([destroy("core-04"), destroy("core-05")]);
-    expect(fs.readdirSync(path.join(vagrantDir, ".vagrant/machines")).sort()).toEqual([
+    expect(calls()).toEqual([...destroy("core-04"), ...destroy("core-05")]);
+    expect(fs.readdirSync(path.join(env.vagrantDir, ".vagrant/machines")).sort()).toEqual([
       "core-01",
       "core-02",
       "core-03",
@@ -96,56 +122,224 @@ describeWithTool("terraform", TERRAFORM_RELEASE, "Terraform drives Vagrant", () 
   });
 
   it("plan shows a change to one node's config as a replacement of that node only", () => {
-    synth({ nodeCount: 3, ...changedCore02 });
-    const plan = terraform("plan", "-no-color");
+    env.synth({ nodeCount: 3, ...changedCore02 });
+    const plan = env.ok("plan", "-no-color");
     expect(plan).toContain("terraform_data.vagrant_core_core-02 must be replaced");
     expect(plan).not.toMatch(/vagrant_core_core-0[13] must be replaced/);
     expect(plan).toContain("Plan: 1 to add, 0 to change, 1 to destroy.");
-    expect(standIns.takeVagrantCalls()).toEqual([]);
+    expect(calls()).toEqual([]);
   });
 
-  it("apply re-provisions only that node", () => {
+  it("apply re-provisions only that node: its old machine goes, the new one comes up and is waited for", () => {
     expect(apply()).toContain("Resources: 1 added, 0 changed, 1 destroyed.");
-    expect(standIns.takeVagrantCalls()).toEqual([destroy("core-02"), up("core-02")]);
+    expect(calls()).toEqual([...destroy("core-02"), ...up("core-02")]);
+  });
+
+  it("a change to every node's config replaces them one at a time, each after the previous one is ready", () => {
+    env.standIns.setVagrantBehaviour({ readyAfterSeconds: { "core-01": 3, "core-02": 3 } });
+    env.synth({ nodeCount: 3, files: [{ path: "/etc/motd", contents: "version 2\n" }] });
+    const plan = env.ok("plan", "-no-color");
+    for (const n of ["core-01", "core-02", "core-03"]) {
+      // Create-first replacement: the create step replaces the machine itself.
+      expect(plan).toContain(
+        `terraform_data.vagrant_core_${n} must be replaced\n+/- resource "terraform_data"`,
+      );
+    }
+    expect(plan).toContain("Plan: 3 to add, 0 to change, 3 to destroy.");
+    expect(apply()).toContain("Resources: 3 added, 0 changed, 3 destroyed.");
+    // Each machine goes, comes back and passes its ready check (polled until it does) before
+    // the next one goes: never two down at once. The old resources' destroy steps leave the
+    // new machines alone (no further destroy).
+    const made = calls();
+    const checks = (m: string) => made.filter((c) => c[0] === "ssh" && c[1] === m).length;
+    expect(checks("core-01")).toBeGreaterThan(1);
+    expect(checks("core-02")).toBeGreaterThan(1);
+    const polled = (m: string) => Array(checks(m)).fill(up(m)[1]);
+    expect(made).toEqual([
+      ...destroy("core-01"),
+      up("core-01")[0],
+      ...polled("core-01"),
+      ...destroy("core-02"),
+      up("core-02")[0],
+      ...polled("core-02"),
+      ...destroy("core-03"),
+      ...up("core-03"),
+    ]);
+    env.standIns.setVagrantBehaviour({ readyAfterSeconds: {} });
+  });
+
+  it("a node tainted after a failed ready wait is made anew by the next deploy, and kept", () => {
+    env.ok("taint", "terraform_data.vagrant_core_core-03");
+    expect(apply()).toContain("Resources: 1 added, 0 changed, 1 destroyed.");
+    // The new resource replaces the machine the tainted one made; the tainted one's destroy
+    // step finds a newer generation there and leaves it.
+    expect(calls()).toEqual([...destroy("core-03"), ...up("core-03")]);
+    expect(
+      fs.existsSync(path.join(env.vagrantDir, ".vagrant/machines/core-03/virtualbox/id")),
+    ).toBe(true);
   });
 
   it("renaming the nodes destroys the old machines before the new ones come up", () => {
-    synth({ nodeCount: 3, namePrefix: "node" });
+    // New names are a new etcd cluster: the state folder's membership record goes first.
+    fs.rmSync(path.join(env.stateDir, "test", "core", "etcd-membership.json"));
+    env.synth({ nodeCount: 3, namePrefix: "node" });
     expect(apply()).toContain("Resources: 4 added, 0 changed, 4 destroyed.");
-    expect(standIns.takeVagrantCalls()).toEqual([
-      destroy("core-01"),
-      destroy("core-02"),
-      destroy("core-03"),
-      up("node-01"),
-      up("node-02"),
-      up("node-03"),
+    expect(calls()).toEqual([
+      ...destroy("core-01"),
+      ...destroy("core-02"),
+      ...destroy("core-03"),
+      ...up("node-01"),
+      ...up("node-02"),
+      ...up("node-03"),
     ]);
   });
 
   it("destroy takes the nodes down in reverse order and leaves the box", () => {
-    expect(terraform("destroy", "-auto-approve", "-no-color")).toContain("Resources: 5 destroyed.");
-    expect(standIns.takeVagrantCalls()).toEqual([
-      destroy("node-03"),
-      destroy("node-02"),
-      destroy("node-01"),
-    ]);
-  });
-
-  it("libvirt: nodes come up in parallel, all after the box", () => {
-    synth({ nodeCount: 4 }, { provider: VagrantProvider.LIBVIRT });
-    terraform("init", "-no-color");
-    expect(apply()).toContain("Resources: 6 added, 0 changed, 0 destroyed.");
-    const calls = standIns.takeVagrantCalls();
-    expect(calls.slice(0, 2)).toEqual([
-      "box list",
-      `box add --name flatcar-stable --provider libvirt ${flatcarBoxUrl("stable", VagrantProvider.LIBVIRT)}`,
-    ]);
-    expect(calls.slice(2).sort()).toEqual(
-      ["core-01", "core-02", "core-03", "core-04"].map((n) => `up --provider libvirt ${n}`),
-    );
-    terraform("destroy", "-auto-approve", "-no-color");
-    expect(standIns.takeVagrantCalls().sort()).toEqual(
-      ["core-01", "core-02", "core-03", "core-04"].map(destroy),
-    );
+    expect(env.ok("destroy", "-auto-approve", "-no-color")).toContain("Resources: 5 destroyed.");
+    expect(calls()).toEqual([...destroy("node-03"), ...destroy("node-02"), ...destroy("node-01")]);
   });
 });
+
+describeWithTool(
+  "terraform",
+  TERRAFORM_RELEASE,
+  "a deploy fails fast and finishes honestly",
+  () => {
+    jest.setTimeout(180_000);
+    let env: ReturnType<typeof environment>;
+    beforeEach(() => {
+      env = environment();
+    });
+    afterEach(() => env?.cleanup());
+    const deploy = (PATH?: string) => env.terraform(["apply", "-auto-approve", "-no-color"], PATH);
+    /** Only the first step ran, and failed: no vagrant call, no machine; the next deploy retries it. */
+    const expectNothingCreated = () => {
+      expect(calls(env)).toEqual([]);
+      expect(env.state()).toEqual(["terraform_data.vagrant_core_box"]);
+      expect(env.ok("plan", "-no-color")).toContain(
+        "terraform_data.vagrant_core_box is tainted, so must be replaced",
+      );
+    };
+
+    it.each([
+      [
+        "vagrant",
+        "vagrant not found on PATH: install Vagrant >= 2.2.5 (https://developer.hashicorp.com/vagrant/install)",
+      ],
+      [
+        "VBoxManage",
+        "VirtualBox not found (no VBoxManage on PATH): install VirtualBox >= 6.1.28 (https://www.virtualbox.org/wiki/Downloads)",
+      ],
+    ])("without %s, it says what to install and creates nothing", (missing, message) => {
+      env.synth({ nodeCount: 2 });
+      env.ok("init", "-no-color");
+      const r = deploy(env.standIns.pathWithout(missing));
+      expect(r.status).not.toBe(0);
+      expect(r.output).toContain(message);
+      expectNothingCreated();
+    });
+
+    it("finds the box for the provider and does not add it again", () => {
+      env.standIns.setVagrantBehaviour({
+        boxes: ["flatcar-stable (parallels, 3975.2.0)", "flatcar-stable (virtualbox, 3975.2.0)"],
+      });
+      env.synth({ nodeCount: 1 });
+      env.ok("init", "-no-color");
+      expect(deploy().status).toBe(0);
+      expect(calls(env)).toEqual([["box", "list"], ...up("core-01")]);
+    });
+
+    it("adds the box when only another provider's is there", () => {
+      env.standIns.setVagrantBehaviour({ boxes: ["flatcar-stable (parallels, 3975.2.0)"] });
+      env.synth({ nodeCount: 1 });
+      env.ok("init", "-no-color");
+      expect(deploy().status).toBe(0);
+      expect(calls(env).slice(0, 2)).toEqual([["box", "list"], boxAdd]);
+    });
+
+    it("a node that becomes ready only after a while: the deploy waits for it", () => {
+      env.standIns.setVagrantBehaviour({ readyAfterSeconds: { "core-02": 3 } });
+      env.synth({ nodeCount: 3 });
+      env.ok("init", "-no-color");
+      const r = deploy();
+      expect(r.output).toContain("Resources: 5 added, 0 changed, 0 destroyed.");
+      const sequence = calls(env).map((c) => `${c[0]} ${c[1] === "--provider" ? c[3] : c[1]}`);
+      const core02Checks = sequence.filter((c) => c === "ssh core-02").length;
+      expect(core02Checks).toBeGreaterThan(1);
+      // core-03 comes up only once core-02 passed its check.
+      expect(sequence.slice(2)).toEqual([
+        "up core-01",
+        "ssh core-01",
+        "up core-02",
+        ...Array(core02Checks).fill("ssh core-02"),
+        "up core-03",
+        "ssh core-03",
+      ]);
+    });
+
+    it("a node that never becomes ready fails the deploy within the bound, naming it and what is not up", () => {
+      env.standIns.setVagrantBehaviour({ readyAfterSeconds: { "core-02": "never" } });
+      env.synth({ nodeCount: 3 }, { readyTimeout: Duration.seconds(4) });
+      env.ok("init", "-no-color");
+      const r = deploy();
+      expect(r.status).not.toBe(0);
+      expect(r.output).toContain("core-02 did not come up within 4 s:");
+      expect(r.output).toContain("core-02: etcd member not healthy");
+      const made = calls(env);
+      expect(made).toContainEqual(["up", "--provider", "virtualbox", "core-02"]);
+      expect(made).not.toContainEqual(["up", "--provider", "virtualbox", "core-03"]);
+      expect(env.state()).toContain("terraform_data.vagrant_core_core-01");
+      // The failed node is tainted: the next deploy replaces it.
+      expect(env.ok("plan", "-no-color")).toContain(
+        "terraform_data.vagrant_core_core-02 is tainted, so must be replaced",
+      );
+    });
+
+    it("a failed vagrant up fails the deploy with Vagrant's message", () => {
+      const message =
+        "Timed out while waiting for the machine to boot. This means that Vagrant was unable to communicate with the guest machine";
+      env.standIns.setVagrantBehaviour({
+        failures: [{ args: ["up", "--provider", "virtualbox", "core-01"], message }],
+      });
+      env.synth({ nodeCount: 2 });
+      env.ok("init", "-no-color");
+      const r = deploy();
+      expect(r.status).not.toBe(0);
+      expect(r.output).toContain(message);
+      expect(calls(env)).toEqual([
+        ["box", "list"],
+        boxAdd,
+        ["up", "--provider", "virtualbox", "core-01"],
+      ]);
+    });
+
+    it("hostile box URLs reach vagrant as one argument and run nothing", () => {
+      const hostile = [
+        "https://example.com/a.box';touch${IFS}pwned1;'",
+        'https://example.com/$(touch${IFS}pwned2)/a.box?x=`touch${IFS}pwned3`&y="z"',
+        "https://example.com/a.box#{system('touch','pwned4')}%{if(true)}x%{endif}",
+      ];
+      for (const boxUrl of hostile) {
+        env.standIns.setVagrantBehaviour({ boxes: [] });
+        env.synth({ nodeCount: 1 }, { boxUrl, boxName: "mine/flatcar" });
+        env.ok("init", "-no-color");
+        expect(deploy().status).toBe(0);
+        expect(calls(env).slice(0, 2)).toEqual([
+          ["box", "list"],
+          ["box", "add", "--name", "mine/flatcar", "--provider", "virtualbox", boxUrl],
+        ]);
+        env.ok("destroy", "-auto-approve", "-no-color");
+        calls(env);
+      }
+      const created = fs.readdirSync(env.vagrantDir).filter((f) => f.startsWith("pwned"));
+      expect(created).toEqual([]);
+      expect(fs.readFileSync(path.join(env.vagrantDir, "config.rb"), "utf8")).toContain(
+        `$box_url = "https://example.com/a.box\\#{system('touch','pwned4')}%{if(true)}x%{endif}"`,
+      );
+    });
+  },
+);
+
+function calls(env: ReturnType<typeof environment>): string[][] {
+  return env.standIns.takeVagrantCalls();
+}

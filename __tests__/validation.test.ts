@@ -1,4 +1,5 @@
-import { Testing, TerraformStack } from "cdktf";
+import { testApp } from "./support/state";
+import { TerraformStack } from "cdktf";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
@@ -141,14 +142,14 @@ const BAD: Array<[string, CoreOsClusterProps, string, string, string]> = [
     { rebootStrategy: "yes" as RebootStrategy },
     "rebootStrategy",
     '"yes"',
-    "etcd-lock | reboot | off",
+    "etcd-lock | reboot | off | staggered",
   ],
   [
     "etcd-lock on FCOS",
     { os: OperatingSystem.fedoraCoreOs(), rebootStrategy: RebootStrategy.ETCD_LOCK },
     "rebootStrategy",
     '"etcd-lock"',
-    "FleetLock",
+    "staggered gives each node its own reboot window",
   ],
   [
     "os not an OperatingSystem",
@@ -167,9 +168,9 @@ const BAD: Array<[string, CoreOsClusterProps, string, string, string]> = [
   [
     "unit replacing etcd",
     { units: [{ name: "etcd-member.service", contents: "x" }] },
-    "units[0].name",
+    "units[0].contents",
     '"etcd-member.service"',
-    "add a drop-in instead",
+    "only dropins for etcd-member.service",
   ],
   [
     "unit with nothing",
@@ -191,6 +192,42 @@ const BAD: Array<[string, CoreOsClusterProps, string, string, string]> = [
     "each unit name once",
   ],
   [
+    "enabled unit that says nowhere to start",
+    { units: [{ name: "a.service", contents: "[Service]\nExecStart=/bin/true\n" }] },
+    "units[0].contents",
+    '"[Service] ExecStart=/bin/true "',
+    "an [Install] section with WantedBy=",
+  ],
+  [
+    "enabled unit with Also=",
+    {
+      units: [
+        {
+          name: "a.service",
+          contents:
+            "[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\nAlso=b.service\n",
+        },
+      ],
+    },
+    "units[0].contents",
+    '"Also=b.service"',
+    "list those units in units themselves",
+  ],
+  [
+    "enabled template unit",
+    {
+      units: [
+        {
+          name: "worker@.service",
+          contents: "[Service]\nExecStart=/bin/echo %i\n[Install]\nWantedBy=multi-user.target\n",
+        },
+      ],
+    },
+    "units[0].name",
+    '"worker@.service"',
+    "an instance name",
+  ],
+  [
     "dropin name",
     { units: [{ name: "a.service", dropins: [{ name: "x.txt", contents: "" }] }] },
     "units[0].dropins[0].name",
@@ -202,28 +239,28 @@ const BAD: Array<[string, CoreOsClusterProps, string, string, string]> = [
     { files: [{ path: "etc/motd", contents: "hi" }] },
     "files[0].path",
     '"etc/motd"',
-    "absolute file path",
+    "an absolute, fully simplified file path",
   ],
   [
     "dot-dot file",
     { files: [{ path: "/etc/../root/x", contents: "hi" }] },
     "files[0].path",
     '"/etc/../root/x"',
-    "without . or ..",
+    "no ., .., // or trailing /",
   ],
   [
     "reserved file",
     { files: [{ path: "/etc/hostname", contents: "x" }] },
     "files[0].path",
     '"/etc/hostname"',
-    "does not write itself",
+    "the cluster itself writes /etc/hostname",
   ],
   [
     "file mode",
     { files: [{ path: "/etc/x", contents: "x", mode: 0o17777 }] },
     "files[0].mode",
     "8191",
-    "0 to 0o7777",
+    "0 to 0o777",
   ],
   [
     "private key file",
@@ -267,7 +304,7 @@ describe("bad input is rejected with the prop, the value and what is allowed", (
 
 describe("a rejected cluster writes nothing", () => {
   it("throws while the construct is built, before synthesis starts", () => {
-    const app = Testing.app();
+    const app = testApp();
     const stack = new TerraformStack(app, "bad");
     expect(() => new CoreOsCluster(stack, "core", { nodeCount: 4, etcd: { members: 4 } })).toThrow(
       ClusterConfigError,

@@ -20,12 +20,39 @@ export {
 } from "./render/ignition";
 export {
   etcdMemberEnvironment,
+  etcdctlEnvironment,
   parseEnvironmentDropin,
+  parseEnvironmentFile,
   renderEnvironmentDropin,
+  renderEnvironmentFile,
+  ETCD_ENV_FILE,
+  ETCD_TLS_DIR,
+  ETCD_TLS_FILES,
 } from "./render/etcd-environment";
+export { ContainerImage } from "./core/container-image";
+export { DEFAULT_IMAGES } from "./core/default-images";
+export {
+  EtcdTls,
+  EtcdTlsMaterial,
+  MachineCredentials,
+  CERTIFICATE_VALIDITY_DAYS,
+  MEMBER_COMMON_NAME,
+} from "./etcd/tls";
+export { KeyPair } from "./etcd/certificates";
+export {
+  DEFAULT_STATE_DIRECTORY,
+  STATE_DIRECTORY_CONTEXT,
+  STATE_DIRECTORY_ENV,
+} from "./etcd/state-directory";
 export * from "./vagrant/vagrant-cluster";
 export * from "./vagrant/options";
-export { VagrantPlan, VagrantNodePlan, planVagrant, flatcarBoxUrl } from "./vagrant/plan";
+export {
+  VagrantPlan,
+  VagrantNodePlan,
+  planVagrant,
+  flatcarBoxUrl,
+  flatcarBoxName,
+} from "./vagrant/plan";
 export * from "./core/duration";
 export * from "./front/front";
 export * from "./front/options";
@@ -37,6 +64,15 @@ export {
   TargetMemberPlan,
   HealthCheckPlan,
 } from "./front/plan";
+export { Policy, PolicyError, PolicyReport, ACKNOWLEDGED_RULES_CONTEXT } from "./policy/policy";
+export {
+  PolicyLevel,
+  PolicyRule,
+  PolicyFinding,
+  POLICY_RULES,
+  ADMIN_PORTS,
+  UNAUTHENTICATED_CONTROL_PORTS,
+} from "./policy/rules";
 export * from "./services/options";
 export * from "./services/failover-service";
 export {

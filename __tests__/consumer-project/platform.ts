@@ -26,7 +26,12 @@ export class PlatformStack extends TerraformStack {
     this.cluster = new CoreOsCluster(this, "core", {
       nodeCount: props.nodeCount,
       sshPublicKeys: props.sshPublicKeys,
-      units: [{ name: "web.service", contents: "[Service]\nExecStart=/usr/bin/true\n" }],
+      units: [
+        {
+          name: "web.service",
+          contents: "[Service]\nExecStart=/usr/bin/true\n\n[Install]\nWantedBy=multi-user.target\n",
+        },
+      ],
     });
     this.front = new NlbFront(this, "front");
     this.front

@@ -32,6 +32,23 @@ assert.deepEqual(
   [],
   "the root entry point loads no @cdktf/provider-aws",
 );
+assert.deepEqual(
+  loaded(path.join("@cdktf", "provider-null")),
+  [],
+  "the root entry point loads no @cdktf/provider-null",
+);
+// This project does not install @cdktf/provider-null: only null_resource asks for it, by name.
+assert.throws(
+  () =>
+    Testing.synthScope((scope) => {
+      const cluster = new CoreOsCluster(scope, "core");
+      new VagrantCluster(scope, "local", { cluster, lifecycle: LifecycleResource.NULL_RESOURCE });
+    }),
+  {
+    name: "ClusterConfigError",
+    message: /lifecycle: got "null_resource"; allowed: .*npm install @cdktf\/provider-null/,
+  },
+);
 
 const aws = require("coreos-cluster-cdktf/aws");
 assert.equal(typeof aws.AwsCluster, "function");

@@ -3,23 +3,27 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { parseEnvironmentDropin } from "../../lib";
-import { ETCD_DROPIN, fileText } from "../../lib/render/ignition";
+import { ETCD_ENV_FILE, ETCD_TLS_DIR, ETCD_TLS_FILES, parseEnvironmentFile } from "../../lib";
 import { run } from "../../lib/ops/transport";
+import { layFiles, MachineArtifacts, readMachine, relocate } from "./etcd-harness";
 import { LAB_BACKEND, LAB_LOADGEN, LAB_SERVICE, SYSTEMCTL_STANDIN } from "./lab-scripts";
-import { canCreateNamespaces, ExecResult, LabProcess, NetnsLab } from "./netns";
+import { ExecResult, LabProcess, NetnsLab, sandboxAvailable } from "./netns";
 import { describeWithRequirement } from "./tools";
 
 /*
  * A synthesized cluster run for real, one network namespace per machine at
- * its planned address on one bridge, from the artifacts `cdktf synth` wrote:
- *   - etcd members: the ETCD_* settings of each member's drop-in (data dir in a temporary folder;
- *     pre-vote on, as in the pinned etcd 3.5 image, which Debian's etcd 3.4 stands in for);
+ * its planned address on one bridge, from the artifacts `cdktf synth` wrote. Each node's
+ * Ignition files lie under a folder standing in for its root filesystem (absolute paths in
+ * settings moved there, as the etcd tests do):
+ *   - etcd members: exactly the ETCD_* settings of each member's /etc/etcd/etcd.env, mutual TLS
+ *     with the member certificates synth made (Debian's etcd 3.4 for the image's 3.5; the
+ *     settings turn pre-vote on, as 3.5 has it anyway);
  *   - front machines: the generated haproxy.cfg (HAProxy from Debian) and each machine's
  *     keepalived.conf (keepalived from Debian), unchanged but for file paths (admin socket,
  *     server state) moved into a temporary folder; ip_nonlocal_bind as the front's Ignition sets it;
  *   - failover agents: the script and config files of each node's Ignition, run by sh with
- *     Debian's etcdctl; units and drop-ins from the Ignition too.
+ *     Debian's etcdctl and the node's own client certificate; units and drop-ins from the
+ *     Ignition too.
  * Stand-ins, for what a namespace cannot run: systemd (SYSTEMCTL_STANDIN runs a unit's
  * ExecStart=), the containers (each node's web service and the failover service's server are
  * Node processes), and the agent's ExecStartPre that copies etcdctl out of the etcd image.
@@ -33,20 +37,15 @@ export interface LabOptions {
   readonly backendPorts: { readonly http: number; readonly tcp: number };
 }
 
-interface IgnitionJson {
-  storage: {
-    files: { path: string; mode: number; contents: { source: string; compression?: string } }[];
-  };
-  systemd: {
-    units: { name: string; contents?: string; dropins?: { name: string; contents: string }[] }[];
-  };
-}
-
 export interface LabNode {
   readonly name: string;
   readonly address: string;
+  /** The member's ETCD_* settings, paths moved under `root`; undefined on etcd clients. */
   readonly etcdEnv?: Record<string, string>;
-  readonly ignition: IgnitionJson;
+  /** The node's Ignition: its files (text) and units. */
+  readonly machine: MachineArtifacts;
+  /** The folder standing in for the node's root filesystem. */
+  readonly root: string;
   /** Failover services this node runs an agent for: [service name, conf path on the node]. */
   readonly agents: { service: string; conf: string }[];
 }
@@ -124,22 +123,23 @@ export class ClusterLab {
     fs.writeFileSync(path.join(this.work, "service.js"), LAB_SERVICE);
 
     this.nodes = summary.nodes.map((n: { name: string; address: string; ignition: string }) => {
-      const ignition: IgnitionJson = JSON.parse(
-        fs.readFileSync(path.join(clusterDir, n.ignition), "utf8"),
-      );
-      const etcdUnit = ignition.systemd.units.find((u) => u.name === "etcd-member.service");
-      const dropin = etcdUnit?.dropins?.find((d) => d.name === ETCD_DROPIN);
-      const agents = ignition.systemd.units
+      const machine = readMachine(path.join(clusterDir, n.ignition));
+      const root = path.join(this.work, n.name, "root");
+      const agents = machine.ignition.systemd.units
         .filter((u) => /^failover-.+\.service$/.test(u.name) && u.contents)
         .map((u) => ({
           service: u.name.replace(/^failover-|\.service$/g, ""),
           conf: (/^ExecStart=\S+ (\S+)$/m.exec(u.contents as string) ?? [])[1] as string,
         }));
+      const env = machine.files[ETCD_ENV_FILE];
       return {
         name: n.name,
         address: n.address,
-        etcdEnv: dropin ? parseEnvironmentDropin(dropin.contents) : undefined,
-        ignition,
+        etcdEnv: env
+          ? relocate(parseEnvironmentFile(env.contents), (p) => path.join(root, p))
+          : undefined,
+        machine,
+        root,
         agents,
       };
     });
@@ -163,6 +163,7 @@ export class ClusterLab {
 
   /** Machines, then etcd, web services, fronts and agents; resolves when all are ready. */
   async start(): Promise<void> {
+    for (const n of this.nodes) this.installNode(n.name);
     for (const n of this.nodes) this.lab.addMachine(n.name, n.address);
     for (const f of this.fronts) this.lab.addMachine(f.name, f.address);
     const last = this.nodes[this.nodes.length - 1].address.split(".");
@@ -191,21 +192,9 @@ export class ClusterLab {
   startEtcd(name: string): void {
     const env = this.node(name).etcdEnv;
     if (!env) return;
-    const dataDir = path.join(this.work, name, "etcd");
-    fs.mkdirSync(dataDir, { recursive: true });
-    // The nodes run the pinned etcd image (3.5: pre-vote on by default); Debian's etcd 3.4
-    // has it off, and a member rejoining after a partition would force a needless election.
-    const preVote = /^v3\.([5-9]|\d\d)\./.test(env.ETCD_IMAGE_TAG ?? "") && !env.ETCD_PRE_VOTE;
+    fs.mkdirSync(env.ETCD_DATA_DIR, { recursive: true, mode: 0o700 });
     // A member that restarts with its data rejoins; ETCD_INITIAL_* are ignored then.
-    this.track(
-      name,
-      this.lab.spawn(name, ["etcd"], {
-        PATH: process.env.PATH,
-        ...env,
-        ...(preVote ? { ETCD_PRE_VOTE: "true" } : {}),
-        ETCD_DATA_DIR: dataDir,
-      }),
-    );
+    this.track(name, this.lab.spawn(name, ["etcd"], { PATH: process.env.PATH, ...env }));
   }
 
   get etcdEndpoints(): string[] {
@@ -214,17 +203,27 @@ export class ClusterLab {
       .map((n) => n.etcdEnv?.ETCD_ADVERTISE_CLIENT_URLS as string);
   }
 
-  /** Debian's etcdctl inside a node's namespace, against every member. */
+  /** Where a node's etcd CA and client certificate lie in the lab. */
+  tlsDir(node: string): string {
+    return path.join(this.node(node).root, ETCD_TLS_DIR);
+  }
+
+  /** etcdctl's TLS flags with `node`'s own client certificate (etcd refuses clients without one). */
+  etcdctlFlags(node: string): string[] {
+    const at = (f: string) => path.join(this.node(node).root, f);
+    return [
+      `--endpoints=${this.etcdEndpoints.join(",")}`,
+      `--cacert=${at(ETCD_TLS_FILES.ca)}`,
+      `--cert=${at(ETCD_TLS_FILES.clientCert)}`,
+      `--key=${at(ETCD_TLS_FILES.clientKey)}`,
+    ];
+  }
+
+  /** Debian's etcdctl inside a node's namespace, with its certificate, against every member. */
   etcdctl(args: string[], from = this.nodes[0].name, timeoutMs = 8000): ExecResult {
     return this.lab.exec(
       from,
-      [
-        "etcdctl",
-        `--endpoints=${this.etcdEndpoints.join(",")}`,
-        "--dial-timeout=1s",
-        "--command-timeout=3s",
-        ...args,
-      ],
+      ["etcdctl", ...this.etcdctlFlags(from), "--dial-timeout=1s", "--command-timeout=3s", ...args],
       timeoutMs,
       { PATH: process.env.PATH, ETCDCTL_API: "3" },
     );
@@ -348,7 +347,8 @@ export class ClusterLab {
   /** The front machine that holds the virtual address now, if any. */
   vipHolder(): string | undefined {
     return this.fronts.find((f) => {
-      if (!this.lab.machines.has(f.name)) return false;
+      // A dead machine answers nobody, whatever addresses its namespace still lists.
+      if (!this.lab.machines.has(f.name) || this.down.has(f.name)) return false;
       const r = this.lab.exec(f.name, ["ip", "-o", "addr", "show", "dev", "eth1"], 5000);
       return r.stdout.includes(` ${this.vip}/`);
     })?.name;
@@ -420,9 +420,10 @@ esac
       options.transport === "vagrant"
         ? ["--transport", "vagrant"]
         : ["--transport", "netns", "--netns-prefix", `${this.lab.id}-`];
+    // The project's app runner: cached JavaScript, no TypeScript loaded per command.
     const argv = [
       "-r",
-      "ts-node/register/transpile-only",
+      "./scripts/ts-register.cjs",
       path.join(__dirname, "..", "..", "lib", "cli", "main.ts"),
       ...args,
       "--outdir",
@@ -432,6 +433,8 @@ esac
       path.join(this.work, "{machine}", "run", "admin.sock"),
       "--server-state",
       path.join(this.work, "{machine}", "lib", "server-state"),
+      "--etcd-tls-dir",
+      path.join(this.work, "{machine}", "root", ETCD_TLS_DIR),
     ];
     const env = {
       ...process.env,
@@ -452,42 +455,42 @@ esac
    * deleted or created a key, as the cluster saw it.
    */
   watch(key: string, from: string): LabProcess {
-    return this.lab.spawn(
-      from,
-      ["etcdctl", `--endpoints=${this.etcdEndpoints.join(",")}`, "watch", "--prefix", key],
-      { PATH: process.env.PATH, ETCDCTL_API: "3" },
-    );
+    return this.lab.spawn(from, ["etcdctl", ...this.etcdctlFlags(from), "watch", "--prefix", key], {
+      PATH: process.env.PATH,
+      ETCDCTL_API: "3",
+    });
   }
 
   // ---- failover agents -----------------------------------------------------------
 
-  /** The node's agent files and units, from its Ignition, under <work>/<node>/root. */
-  private installNode(name: string): string {
+  /**
+   * Lays the node's Ignition files under its root folder (keys 0600 as Ignition writes them),
+   * its units and drop-ins under <work>/<node>/units. The agents' configs name etcd's
+   * certificate files: their paths move under the root, like every other path of the lab.
+   */
+  private installNode(name: string): void {
     const n = this.node(name);
-    const root = path.join(this.work, name, "root");
+    layFiles(n.machine, n.root);
+    for (const a of n.agents) {
+      const conf = path.join(n.root, a.conf);
+      const text = fs.readFileSync(conf, "utf8");
+      fs.writeFileSync(conf, text.replaceAll(`'${ETCD_TLS_DIR}/`, `'${n.root}${ETCD_TLS_DIR}/`));
+    }
     const units = path.join(this.work, name, "units");
     fs.mkdirSync(units, { recursive: true });
-    for (const f of n.ignition.storage.files) {
-      if (!f.path.startsWith("/opt/coreos-cluster/") && !f.path.startsWith("/etc/coreos-cluster/"))
-        continue;
-      const target = path.join(root, f.path);
-      fs.mkdirSync(path.dirname(target), { recursive: true });
-      fs.writeFileSync(target, fileText(f), { mode: f.mode });
-    }
-    for (const u of n.ignition.systemd.units) {
+    for (const u of n.machine.ignition.systemd.units) {
       if (u.contents) fs.writeFileSync(path.join(units, u.name), u.contents);
       for (const d of u.dropins ?? []) {
         fs.mkdirSync(path.join(units, `${u.name}.d`), { recursive: true });
         fs.writeFileSync(path.join(units, `${u.name}.d`, d.name), d.contents);
       }
     }
-    return root;
   }
 
   startAgents(name: string): void {
     const n = this.node(name);
     if (n.agents.length === 0) return;
-    const root = this.installNode(name);
+    const root = n.root;
     for (const a of n.agents) {
       const run = path.join(this.work, name, "run", a.service);
       fs.mkdirSync(run, { recursive: true });
@@ -640,8 +643,11 @@ esac
 
   // ---- client ----------------------------------------------------------------------------
 
-  /** Runs the load generator in the client machine; resolves with its results. */
-  load(args: (string | number)[], timeoutMs: number): Promise<LoadResult> {
+  /**
+   * Runs the load generator in the client machine; resolves with its results. `finish()`
+   * ends it early: nothing new starts, what is open completes, the results are written.
+   */
+  load(args: (string | number)[], timeoutMs: number): LoadRun {
     const out = path.join(this.work, `load-${this.loads++}.json`);
     const p = this.lab.spawn(this.client, [
       process.execPath,
@@ -650,7 +656,7 @@ esac
       out,
       ...args.map(String),
     ]);
-    return new Promise((resolve, reject) => {
+    const result = new Promise<LoadResult>((resolve, reject) => {
       const timer = setTimeout(() => {
         p.child.kill("SIGKILL");
         reject(new Error(`load ${args.join(" ")} did not finish in ${timeoutMs} ms:\n${p.log}`));
@@ -662,6 +668,7 @@ esac
         else resolve(JSON.parse(fs.readFileSync(out, "utf8")));
       });
     });
+    return Object.assign(result, { finish: () => void p.child.kill("SIGUSR2") });
   }
 
   /** One short TCP exchange from the client: the answering node, or undefined. */
@@ -711,6 +718,9 @@ esac
   }
 }
 
+/** A running load: its results, and a way to end it early. */
+export type LoadRun = Promise<LoadResult> & { finish(): void };
+
 /** What the client's load generator reports. */
 export interface LoadResult {
   /** [start ms, end ms, ok 1/0, node or error, socket reused 1/0] */
@@ -726,9 +736,9 @@ export interface LoadResult {
 export function describeLab(name: string, body: () => void): void {
   const missing = labTools();
   describeWithRequirement(
-    canCreateNamespaces() && missing.length === 0,
+    sandboxAvailable() && missing.length === 0,
     "network namespaces and the lab's tools",
-    canCreateNamespaces()
+    sandboxAvailable()
       ? `missing ${missing.join(", ")}: apt-get install etcd-server etcd-client haproxy keepalived wget curl socat`
       : "the namespace lab needs root (ip netns, veth, bridge)",
     name,

@@ -1,90 +1,179 @@
-import { ChildProcess, spawn, spawnSync } from "node:child_process";
+import { ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { parseEnvironmentDropin } from "../../lib";
-import { ETCD_DROPIN } from "../../lib/render/ignition";
+import { ETCD_ENV_FILE, ETCD_TLS_FILES, parseEnvironmentFile } from "../../lib";
+import { fileText, IgnitionConfig } from "../../lib/render/ignition";
+import { sandboxAvailable, SANDBOX_REQUIREMENT, spawnInSandbox, spawnSyncInSandbox } from "./netns";
+import { describeWithRequirement, describeWithTool } from "./tools";
 
 /**
  * Runs the etcd members described by synthesized Ignition files as real
- * `etcd` processes on this machine. Each member gets exactly the ETCD_*
- * settings of its drop-in, with two mappings that stand in for separate
- * machines: node addresses become loopback addresses (127.0.<net>.<i+1>) and
- * the data dir becomes a temporary folder.
+ * `etcd` processes on this machine. Each machine's files (its etcd settings,
+ * certificates and keys) are laid under a private folder that stands in for
+ * its root filesystem; each member gets exactly the ETCD_* settings of its
+ * /etc/etcd/etcd.env, with absolute paths moved under that folder. Nothing
+ * else changes: clusters under test are synthesized with a network that is
+ * local inside the test file's network namespace (see support/netns.ts), so
+ * the addresses in the settings and in the certificates are the ones the
+ * processes use.
  */
+
+/**
+ * `describe` for tests that run real etcd members: etcd and etcdctl (Debian's
+ * etcd-server, etcd-client) and a network namespace of the test's own.
+ */
+export function describeWithEtcd(name: string, body: () => void): void {
+  describeWithTool("etcd", "etcd-server", name, () =>
+    describeWithTool("etcdctl", "etcd-client", "etcdctl", () =>
+      describeWithRequirement(
+        sandboxAvailable(),
+        "network namespaces",
+        SANDBOX_REQUIREMENT,
+        "in a network namespace",
+        body,
+      ),
+    ),
+  );
+}
+
+/** One machine's files, read back from its Ignition config. */
+export interface MachineArtifacts {
+  readonly name: string;
+  readonly files: Readonly<Record<string, { readonly contents: string; readonly mode: number }>>;
+  readonly ignition: IgnitionConfig;
+}
+
+export function readMachine(ignitionFile: string): MachineArtifacts {
+  const ignition: IgnitionConfig = JSON.parse(fs.readFileSync(ignitionFile, "utf8"));
+  const files: Record<string, { contents: string; mode: number }> = {};
+  for (const f of ignition.storage.files) {
+    files[f.path] = { contents: fileText(f), mode: f.mode };
+  }
+  return { name: path.basename(ignitionFile, ".ign"), files, ignition };
+}
+
+/** The etcd settings of every member machine among the Ignition files. */
+export function memberSettingsFromIgnition(
+  ignitionFiles: readonly string[],
+): Record<string, string>[] {
+  return ignitionFiles
+    .map(readMachine)
+    .filter((m) => m.files[ETCD_ENV_FILE])
+    .map((m) => parseEnvironmentFile(m.files[ETCD_ENV_FILE].contents));
+}
+
+/** Lays a machine's files under `root`; returns a function that maps machine paths to it. */
+export function layFiles(machine: MachineArtifacts, root: string): (p: string) => string {
+  for (const [file, { contents, mode }] of Object.entries(machine.files)) {
+    const target = path.join(root, file);
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.writeFileSync(target, contents, { mode });
+    fs.chmodSync(target, mode);
+  }
+  return (p: string) => path.join(root, p);
+}
+
+/** TLS client flags for etcdctl. */
+export interface ClientCredentials {
+  readonly cacert: string;
+  readonly cert?: string;
+  readonly key?: string;
+}
+
 export interface EtcdMember {
   readonly name: string;
   readonly clientUrl: string;
-  readonly env: Readonly<Record<string, string>>;
+  readonly peerUrl: string;
+  readonly root: string;
+  env: Record<string, string>;
   process?: ChildProcess;
   log: string;
 }
 
-/** Reads the etcd drop-in settings of every member node in the Ignition files. */
-export function memberSettingsFromIgnition(files: readonly string[]): Record<string, string>[] {
-  const settings: Record<string, string>[] = [];
-  for (const file of files) {
-    const ign = JSON.parse(fs.readFileSync(file, "utf8"));
-    const unit = (ign.systemd?.units ?? []).find(
-      (u: { name: string }) => u.name === "etcd-member.service",
-    );
-    const dropin = unit?.dropins?.find((d: { name: string }) => d.name === ETCD_DROPIN);
-    if (dropin) settings.push(parseEnvironmentDropin(dropin.contents));
-  }
-  return settings;
-}
-
-function hostOf(url: string): string {
-  return new URL(url).hostname;
-}
-
 export class EtcdTestCluster {
-  public readonly members: EtcdMember[];
-  private readonly dataRoot: string;
+  public readonly members: EtcdMember[] = [];
+  /** The first machine's own client credentials (as its etcdctl profile names them). */
+  public readonly client: ClientCredentials;
+  public readonly root: string;
 
-  /**
-   * @param settings per-member ETCD_* settings, as read from the drop-ins
-   * @param loopbackNet third octet of the loopback addresses to use (keeps parallel tests apart)
-   */
-  constructor(settings: readonly Record<string, string>[], loopbackNet: number) {
-    this.dataRoot = fs.mkdtempSync(path.join(os.tmpdir(), "etcd-members-"));
-    const addressMap = new Map<string, string>();
-    settings.forEach((s, i) => {
-      addressMap.set(hostOf(s.ETCD_LISTEN_PEER_URLS), `127.0.${loopbackNet}.${i + 1}`);
-    });
-    const remap = (value: string): string =>
-      value.replace(/\/\/([0-9.]+):/g, (whole, host: string) =>
-        addressMap.has(host) ? `//${addressMap.get(host)}:` : whole,
-      );
-    this.members = settings.map((s) => {
-      const env: Record<string, string> = {};
-      for (const [k, v] of Object.entries(s)) env[k] = remap(v);
-      env.ETCD_DATA_DIR = path.join(this.dataRoot, s.ETCD_NAME);
-      return { name: s.ETCD_NAME, clientUrl: env.ETCD_ADVERTISE_CLIENT_URLS, env, log: "" };
-    });
+  constructor(ignitionFiles: readonly string[]) {
+    this.root = fs.mkdtempSync(path.join(os.tmpdir(), "etcd-members-"));
+    const machines = ignitionFiles.map(readMachine);
+    for (const m of machines) {
+      const root = path.join(this.root, m.name);
+      const at = layFiles(m, root);
+      if (!m.files[ETCD_ENV_FILE]) continue;
+      const env = relocate(parseEnvironmentFile(m.files[ETCD_ENV_FILE].contents), at);
+      fs.mkdirSync(env.ETCD_DATA_DIR, { recursive: true, mode: 0o700 });
+      this.members.push({
+        name: env.ETCD_NAME,
+        clientUrl: env.ETCD_ADVERTISE_CLIENT_URLS,
+        peerUrl: env.ETCD_INITIAL_ADVERTISE_PEER_URLS,
+        root,
+        env,
+        log: "",
+      });
+    }
+    const first = path.join(this.root, machines[0].name);
+    this.client = {
+      cacert: path.join(first, ETCD_TLS_FILES.ca),
+      cert: path.join(first, ETCD_TLS_FILES.clientCert),
+      key: path.join(first, ETCD_TLS_FILES.clientKey),
+    };
   }
 
-  /** Starts every member with its ETCD_* settings as the only configuration. */
-  start(): void {
+  /** Starts every member (or the named ones) with its ETCD_* settings as the only configuration. */
+  start(names?: readonly string[]): void {
     for (const m of this.members) {
-      const child = spawn("etcd", [], {
-        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...m.env },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      const keep = (chunk: Buffer) => {
-        m.log = (m.log + chunk.toString()).slice(-20000);
-      };
-      child.stdout?.on("data", keep);
-      child.stderr?.on("data", keep);
-      m.process = child;
+      if (names && !names.includes(m.name)) continue;
+      this.startMember(m, m.env);
     }
   }
 
-  /** etcdctl against the given endpoints; returns exit status and output. */
-  etcdctl(endpoints: readonly string[], args: string[], timeoutMs = 8000) {
-    const r = spawnSync(
+  /** Starts one member with the given settings. */
+  startMember(m: EtcdMember, env: Record<string, string>): void {
+    const child = spawnInSandbox("etcd", [], {
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const keep = (chunk: Buffer) => {
+      m.log = (m.log + chunk.toString()).slice(-20000);
+    };
+    child.stdout?.on("data", keep);
+    child.stderr?.on("data", keep);
+    m.process = child;
+  }
+
+  member(name: string): EtcdMember {
+    const m = this.members.find((x) => x.name === name);
+    if (!m) throw new Error(`no member ${name}`);
+    return m;
+  }
+
+  /** etcdctl against the given endpoints, as the first machine's profile sets it up unless told otherwise. */
+  etcdctl(
+    endpoints: readonly string[],
+    args: string[],
+    timeoutMs = 8000,
+    credentials: ClientCredentials | null = this.client,
+  ) {
+    const tls = credentials
+      ? [
+          `--cacert=${credentials.cacert}`,
+          ...(credentials.cert ? [`--cert=${credentials.cert}`] : []),
+          ...(credentials.key ? [`--key=${credentials.key}`] : []),
+        ]
+      : [];
+    const r = spawnSyncInSandbox(
       "etcdctl",
-      [`--endpoints=${endpoints.join(",")}`, "--dial-timeout=2s", "--command-timeout=5s", ...args],
+      [
+        `--endpoints=${endpoints.join(",")}`,
+        "--dial-timeout=2s",
+        "--command-timeout=5s",
+        ...tls,
+        ...args,
+      ],
       { env: { PATH: process.env.PATH, ETCDCTL_API: "3" }, encoding: "utf8", timeout: timeoutMs },
     );
     return { ok: r.status === 0, out: `${r.stdout ?? ""}${r.stderr ?? ""}` };
@@ -92,29 +181,26 @@ export class EtcdTestCluster {
 
   /** Endpoints of members still running. */
   liveEndpoints(): string[] {
-    return this.members
-      .filter((m) => m.process && m.process.exitCode === null && !m.process.killed)
-      .map((m) => m.clientUrl);
+    return this.members.filter((m) => isRunning(m)).map((m) => m.clientUrl);
   }
 
   /**
-   * Polls until every member reports healthy; returns the milliseconds from
-   * `since` to that moment. Throws with the members' logs on timeout.
+   * Polls until every listed member (all by default) reports healthy; returns
+   * the milliseconds from `since`. Throws with the members' logs on timeout.
    */
-  async waitHealthy(since: number, timeoutMs = 30000): Promise<number> {
-    const all = this.members.map((m) => m.clientUrl);
+  async waitHealthy(since: number, timeoutMs = 30000, names?: readonly string[]): Promise<number> {
+    const urls = this.members
+      .filter((m) => !names || names.includes(m.name))
+      .map((m) => m.clientUrl);
     while (Date.now() - since < timeoutMs) {
-      const r = this.etcdctl(all, ["endpoint", "health"], 4000);
+      const r = this.etcdctl(urls, ["endpoint", "health"], 4000);
       if (r.ok) return Date.now() - since;
-      await new Promise((res) => setTimeout(res, 100));
+      await sleep(100);
     }
     throw new Error(`etcd cluster not healthy after ${timeoutMs} ms\n${this.logs()}`);
   }
 
-  /**
-   * Retries a write until it succeeds; returns the milliseconds it took.
-   * Throws with the members' logs when it does not succeed within the bound.
-   */
+  /** Retries a write until it succeeds; returns the milliseconds it took. */
   async waitWritable(
     endpoints: readonly string[],
     key: string,
@@ -127,7 +213,7 @@ export class EtcdTestCluster {
       const r = this.etcdctl(endpoints, ["--command-timeout=1s", "put", key, value], 4000);
       if (r.ok && r.out.includes("OK")) return Date.now() - since;
       last = r.out;
-      await new Promise((res) => setTimeout(res, 100));
+      await sleep(100);
     }
     throw new Error(`no write accepted within ${timeoutMs} ms: ${last}\n${this.logs()}`);
   }
@@ -139,24 +225,53 @@ export class EtcdTestCluster {
 
   /** SIGKILLs one member, like a node that loses power. */
   async kill(name: string): Promise<void> {
-    const m = this.members.find((x) => x.name === name);
-    if (!m?.process) throw new Error(`no running member ${name}`);
+    const m = this.member(name);
+    if (!m.process || !isRunning(m)) throw new Error(`no running member ${name}`);
     const exited = new Promise((res) => m.process?.once("exit", res));
     m.process.kill("SIGKILL");
     await exited;
   }
 
-  /** Stops every member and removes the data folders. */
+  /** Waits (bounded) for a member's process to exit; returns its exit code or undefined. */
+  async waitExit(name: string, timeoutMs: number): Promise<number | null | undefined> {
+    const m = this.member(name);
+    const since = Date.now();
+    while (Date.now() - since < timeoutMs) {
+      if (m.process && !isRunning(m)) return m.process.exitCode;
+      await sleep(100);
+    }
+    return undefined;
+  }
+
+  /** Stops every member and removes the machines' folders. */
   async stop(): Promise<void> {
     await Promise.all(
       this.members.map(async (m) => {
-        if (m.process && m.process.exitCode === null && m.process.signalCode === null) {
+        if (m.process && isRunning(m)) {
           const exited = new Promise((res) => m.process?.once("exit", res));
           m.process.kill("SIGKILL");
           await exited;
         }
       }),
     );
-    fs.rmSync(this.dataRoot, { recursive: true, force: true });
+    fs.rmSync(this.root, { recursive: true, force: true });
   }
+}
+
+function isRunning(m: EtcdMember): boolean {
+  return Boolean(m.process && m.process.exitCode === null && m.process.signalCode === null);
+}
+
+/** Moves every absolute path in the settings under the machine's folder. */
+export function relocate(
+  env: Record<string, string>,
+  at: (p: string) => string,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) out[k] = v.startsWith("/") ? at(v) : v;
+  return out;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((res) => setTimeout(res, ms));
 }

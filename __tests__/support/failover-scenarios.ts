@@ -25,6 +25,12 @@ export interface ScenarioResult {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * How long the load keeps going after the cluster reacted, then stops early: long enough
+ * to see requests after the takeover succeed, without waiting out the whole duration.
+ */
+const SETTLE_MS = 3000;
+const SERVICE_SETTLE_MS = 5000;
 const HTTP_PORT = 80;
 const TCP_PORT = 9000;
 
@@ -59,6 +65,9 @@ export async function nodeDies(
   const failAt = Date.now();
   lab.fail(node, true);
   const detectedAt = await lab.waitServer("be_web", node, /DOWN/, 15000);
+  await sleep(SETTLE_MS);
+  httpLoad.finish();
+  tcpLoad.finish();
   const [load, tcp] = await Promise.all([httpLoad, tcpLoad]);
   const s = summarize(load, failAt, detectedAt);
   // The slowest request that started around the failure, until detection: what the failure cost.
@@ -138,6 +147,9 @@ export async function frontFails(
       throw new Error(`${e.message}\n${lab.logs("keepalived")}`);
     },
   );
+  await sleep(SETTLE_MS);
+  httpLoad.finish();
+  probes.finish();
   const [load, probe] = await Promise.all([httpLoad, probes]);
   // Takeover: the first new connection, opened after the failure, that got its answer.
   const okAfter = probe.requests.filter((x) => x[2] && x[0] >= failAt).sort((a, b) => a[1] - b[1]);
@@ -198,6 +210,8 @@ export async function serviceNodeFails(
   ).catch((e) => {
     throw new Error(`${e.message}\n${lab.diagnose(service)}`);
   });
+  await sleep(SERVICE_SETTLE_MS);
+  load.finish();
   const result = await load;
   watcher.child.kill("SIGKILL");
   // The owner key's deletion: etcd ended the lease (or the owner gave the key up).
@@ -257,6 +271,8 @@ export async function serviceMoves(
     30000,
     50,
   );
+  await sleep(SERVICE_SETTLE_MS);
+  load.finish();
   const result = await load;
   const onNew = result.requests.filter((x) => x[2] && x[3] === to && x[0] >= startAt);
   const takeoverAt = onNew.sort((a, b) => a[1] - b[1])[0]?.[1] ?? Date.now();

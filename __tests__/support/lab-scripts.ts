@@ -59,6 +59,9 @@ const http = require("http"), net = require("net");
 const [outFile, mode, host, portText, ...rest] = process.argv.slice(1);
 const port = Number(portText);
 const out = [];
+// SIGUSR2: start nothing new, finish what is open, write the results (the scenario has seen enough).
+let end = Infinity;
+process.on("SIGUSR2", () => { end = Math.min(end, Date.now()); });
 const done = (extra) => { require("fs").writeFileSync(outFile, JSON.stringify({ requests: out, ...extra })); process.exit(0); };
 function ask(sock, line, timeoutMs) {
   return new Promise((resolve, reject) => {
@@ -82,7 +85,7 @@ function connect(timeoutMs) {
 if (mode === "http") {
   const [concurrency, duration, path, timeoutMs] = [Number(rest[0]), Number(rest[1]), rest[2], Number(rest[3])];
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
-  const end = Date.now() + duration;
+  end = Math.min(end, Date.now() + duration);
   const one = () => new Promise((resolve) => {
     const t0 = Date.now();
     const req = http.get({ host, port, path, agent, timeout: timeoutMs }, (res) => {
@@ -98,7 +101,7 @@ if (mode === "http") {
   Promise.all(Array.from({ length: concurrency }, worker)).then(() => done({}));
 } else if (mode === "probe") {
   const [every, duration, timeoutMs] = [Number(rest[0]), Number(rest[1]), Number(rest[2])];
-  const end = Date.now() + duration;
+  end = Math.min(end, Date.now() + duration);
   const pending = [];
   const fire = () => pending.push(new Promise((resolve) => {
     const t0 = Date.now();
@@ -113,7 +116,7 @@ if (mode === "http") {
   const timer = setInterval(() => { if (Date.now() < end) fire(); else { clearInterval(timer); Promise.all(pending).then(() => done({})); } }, every);
 } else if (mode === "tcp-short") {
   const [duration, timeoutMs] = [Number(rest[0]), Number(rest[1])];
-  const end = Date.now() + duration;
+  end = Math.min(end, Date.now() + duration);
   (async () => {
     while (Date.now() < end) {
       const t0 = Date.now();
@@ -129,7 +132,7 @@ if (mode === "http") {
   })();
 } else if (mode === "tcp-long") {
   const [count, duration] = [Number(rest[0]), Number(rest[1])];
-  const end = Date.now() + duration;
+  end = Math.min(end, Date.now() + duration);
   const conns = [];
   (async () => {
     for (let i = 0; i < count; i++) {

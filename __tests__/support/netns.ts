@@ -1,22 +1,151 @@
-import { ChildProcess, spawn, spawnSync } from "node:child_process";
+import {
+  ChildProcess,
+  spawn,
+  SpawnOptions,
+  spawnSync,
+  SpawnSyncOptionsWithStringEncoding,
+  SpawnSyncReturns,
+} from "node:child_process";
+import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 
 /*
- * Machines as Linux network namespaces on one bridge: each machine gets a
- * namespace of its own with an `eth1` at its planned address, so generated
- * configs run unchanged. Names carry this process's pid (hfl<pid>…), so runs
- * in parallel never share a bridge, and leftovers of a run that was killed
- * are found and removed by the next one. Traffic stays on the lab's bridge,
- * which has no address: nothing reaches or leaves the host's own network.
+ * Network namespaces for tests, two shapes:
+ * - the sandbox: one private namespace per test file in which the cluster's
+ *   addresses are local (etcd members listen where their certificates say);
+ * - the lab (NetnsLab): one namespace per machine on a bridge of its own,
+ *   each with an `eth1` at its planned address, so links can go down.
+ * Names carry this process's pid, so parallel runs never share one, and the
+ * next run removes what a killed run left. Nothing reaches the host's own
+ * network: the sandbox has only loopback, the lab's bridge no address.
  */
 
-const PREFIX = "hfl";
+const IP = spawnSync("sh", ["-c", "command -v ip"], { encoding: "utf8" }).stdout.trim();
+
+/** True where namespaces can be made: root, with iproute2's `ip`. */
+export function sandboxAvailable(): boolean {
+  return process.getuid?.() === 0 && IP !== "";
+}
+
+/** What the sandbox and the lab need, for describeWithRequirement. */
+export const SANDBOX_REQUIREMENT =
+  'root and iproute2\'s `ip` (network namespaces): run as root and install the Debian package "iproute2"';
 
 export interface ExecResult {
   readonly status: number | null;
   readonly stdout: string;
   readonly stderr: string;
 }
+
+function ip(args: readonly string[], check = true): ExecResult {
+  const r = spawnSync(IP || "ip", args, { encoding: "utf8", timeout: 10_000 });
+  if (check && r.status !== 0) {
+    throw new Error(`ip ${args.join(" ")} failed: ${r.stderr || r.error?.message}`);
+  }
+  return { status: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
+}
+
+/** SIGKILLs every process inside a namespace, then deletes it. */
+function killNamespace(ns: string): void {
+  for (const pid of ip(["netns", "pids", ns], false).stdout.split(/\s+/).filter(Boolean)) {
+    try {
+      process.kill(Number(pid), "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  ip(["netns", "del", ns], false);
+}
+
+const alive = (pid: number): boolean => fs.existsSync(`/proc/${pid}`);
+
+// Sandbox: cc-test-<pid>-<hex>. Lab: hfl<pid>x<n>-<machine>, bridge hfl<pid>x<n>b.
+const SANDBOX_NAME = /^(cc-test-(\d+)-[0-9a-f]+)/;
+const LAB_PREFIX = "hfl";
+const LAB_NAME = new RegExp(`^(${LAB_PREFIX}(\\d+)x\\d+-\\S+)`);
+const LAB_BRIDGE = new RegExp(`^\\d+: (${LAB_PREFIX}(\\d+)x\\d+b):`);
+
+/** Removes namespaces and bridges of earlier test runs whose process is gone. */
+export function removeStaleNamespaces(): void {
+  for (const line of ip(["netns", "list"], false).stdout.split("\n")) {
+    const m = SANDBOX_NAME.exec(line) ?? LAB_NAME.exec(line);
+    if (m && !alive(Number(m[2]))) killNamespace(m[1]);
+  }
+  for (const line of ip(["-o", "link", "show", "type", "bridge"], false).stdout.split("\n")) {
+    const m = LAB_BRIDGE.exec(line);
+    if (m && !alive(Number(m[2]))) ip(["link", "del", m[1]], false);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The sandbox: one namespace per test file, the cluster's addresses local in it.
+// Traffic inside it leaves from 127.0.0.1, like loopback (member certificates
+// name it for that). Made on first use, deleted with everything still running
+// in it when the test file ends (support/setup.ts).
+
+let current: { readonly name: string; readonly routes: Set<string> } | undefined;
+
+function namespace(): { readonly name: string; readonly routes: Set<string> } {
+  if (!current) {
+    removeStaleNamespaces();
+    const name = `cc-test-${process.pid}-${randomBytes(3).toString("hex")}`;
+    ip(["netns", "add", name]);
+    current = { name, routes: new Set() };
+    ip(["-n", name, "link", "set", "lo", "up"]);
+  }
+  return current;
+}
+
+/**
+ * Cluster network props for a test: `10.<net>.0.0/24` from host number 1,
+ * every address of it local inside the test's namespace.
+ */
+export function sandboxNetwork(net: number): { networkCidr: string; firstHostNumber: number } {
+  const networkCidr = `10.${net}.0.0/24`;
+  const ns = namespace();
+  if (!ns.routes.has(networkCidr)) {
+    ip(["-n", ns.name, "route", "add", "local", networkCidr, "dev", "lo", "src", "127.0.0.1"]);
+    ns.routes.add(networkCidr);
+  }
+  return { networkCidr, firstHostNumber: 1 };
+}
+
+/** The command line that runs `command` inside the namespace (it must exist by then). */
+export function inSandbox(command: string, args: readonly string[]): [string, string[]] {
+  if (!current) throw new Error("no sandbox network: call sandboxNetwork() first");
+  return [IP, ["netns", "exec", current.name, command, ...args]];
+}
+
+/** spawn inside the namespace (`ip netns exec` execs: the child's pid is the command's). */
+export function spawnInSandbox(
+  command: string,
+  args: readonly string[],
+  options: SpawnOptions,
+): ChildProcess {
+  const [c, a] = inSandbox(command, args);
+  return spawn(c, a, options);
+}
+
+/** spawnSync inside the namespace. */
+export function spawnSyncInSandbox(
+  command: string,
+  args: readonly string[],
+  options: SpawnSyncOptionsWithStringEncoding,
+): SpawnSyncReturns<string> {
+  const [c, a] = inSandbox(command, args);
+  return spawnSync(c, a, options);
+}
+
+/** Kills what still runs in the namespace (only this test file's processes) and deletes it. */
+export function closeSandbox(): void {
+  if (!current) return;
+  const { name } = current;
+  current = undefined;
+  killNamespace(name);
+}
+
+// ---------------------------------------------------------------------------
+// The lab: machines as namespaces on one bridge, links that can go down.
 
 export interface LabMachine {
   readonly name: string;
@@ -36,40 +165,6 @@ export interface LabProcess {
   readonly lines: { readonly at: number; readonly text: string }[];
 }
 
-function ip(args: string[], check = true): ExecResult {
-  const r = spawnSync("ip", args, { encoding: "utf8", timeout: 10000 });
-  if (check && r.status !== 0) {
-    throw new Error(`ip ${args.join(" ")} failed: ${r.stderr || r.error?.message}`);
-  }
-  return { status: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
-}
-
-const alive = (pid: number): boolean => fs.existsSync(`/proc/${pid}`);
-
-/** Removes namespaces and bridges of earlier runs whose process is gone. */
-export function removeStaleLabs(): void {
-  for (const line of ip(["netns", "list"], false).stdout.split("\n")) {
-    const m = new RegExp(`^(${PREFIX}(\\d+)x\\d+-\\S+)`).exec(line);
-    if (m && !alive(Number(m[2]))) killNamespace(m[1]);
-  }
-  for (const line of ip(["-o", "link", "show", "type", "bridge"], false).stdout.split("\n")) {
-    const m = new RegExp(`^\\d+: (${PREFIX}(\\d+)x\\d+b):`).exec(line);
-    if (m && !alive(Number(m[2]))) ip(["link", "del", m[1]], false);
-  }
-}
-
-function killNamespace(ns: string): void {
-  const pids = ip(["netns", "pids", ns], false).stdout.split(/\s+/).filter(Boolean);
-  for (const p of pids) {
-    try {
-      process.kill(Number(p), "SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
-  ip(["netns", "del", ns], false);
-}
-
 let labCount = 0;
 
 export class NetnsLab {
@@ -79,8 +174,8 @@ export class NetnsLab {
   public readonly processes: LabProcess[] = [];
 
   constructor(private readonly prefixLength: number) {
-    removeStaleLabs();
-    this.id = `${PREFIX}${process.pid}x${labCount++}`;
+    removeStaleNamespaces();
+    this.id = `${LAB_PREFIX}${process.pid}x${labCount++}`;
     this.bridge = `${this.id}b`;
     if (this.bridge.length > 15) throw new Error(`bridge name too long: ${this.bridge}`);
     ip(["link", "add", this.bridge, "type", "bridge"]);
@@ -114,7 +209,7 @@ export class NetnsLab {
 
   /** Runs a command inside a machine and waits for it (bounded). */
   exec(name: string, command: string[], timeoutMs = 15000, env?: NodeJS.ProcessEnv): ExecResult {
-    const r = spawnSync("ip", ["netns", "exec", this.machine(name).ns, ...command], {
+    const r = spawnSync(IP, ["netns", "exec", this.machine(name).ns, ...command], {
       encoding: "utf8",
       timeout: timeoutMs,
       env: env ?? process.env,
@@ -124,7 +219,7 @@ export class NetnsLab {
 
   /** Starts a long-running process inside a machine. */
   spawn(name: string, command: string[], env?: NodeJS.ProcessEnv): LabProcess {
-    const child = spawn("ip", ["netns", "exec", this.machine(name).ns, ...command], {
+    const child = spawn(IP, ["netns", "exec", this.machine(name).ns, ...command], {
       stdio: ["ignore", "pipe", "pipe"],
       env: env ?? process.env,
     });
@@ -188,10 +283,4 @@ export class NetnsLab {
     this.machines.clear();
     ip(["link", "del", this.bridge], false);
   }
-}
-
-/** True when this process may create network namespaces (root, iproute2 present). */
-export function canCreateNamespaces(): boolean {
-  if (process.getuid?.() !== 0) return false;
-  return spawnSync("ip", ["netns", "list"], { stdio: "ignore" }).status === 0;
 }

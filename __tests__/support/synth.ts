@@ -1,7 +1,8 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { Testing, TerraformStack } from "cdktf";
+import { LocalBackend, TerraformStack } from "cdktf";
+import { testApp } from "./state";
 import { CoreOsCluster, CoreOsClusterProps, VagrantCluster, VagrantClusterProps } from "../../lib";
 
 /** A synthesized stack holding one cluster, with its folder on disk. */
@@ -24,8 +25,9 @@ export function synthCluster(
   id = "core",
   outdir?: string,
 ): SynthesizedCluster {
-  const dir = outdir ?? tempOutdir();
-  const app = Testing.app({ outdir: dir });
+  // A given outdir is a cluster synthesized again (its state carries over); none: a fresh one.
+  const app = outdir ? testApp({ outdir }) : testApp({ outdir: tempOutdir() });
+  const dir = app.outdir;
   const stack = new TerraformStack(app, "test");
   const cluster = new CoreOsCluster(stack, id, props);
   app.synth();
@@ -55,9 +57,12 @@ export function synthVagrant(
   props: CoreOsClusterProps,
   options: Omit<VagrantClusterProps, "cluster"> = {},
   outdir = tempOutdir(),
+  stateDir?: string,
 ): SynthesizedVagrant {
-  const app = Testing.app({ outdir });
+  const app = testApp({ outdir, stateDir });
   const stack = new TerraformStack(app, "test");
+  // State next to the synth output: cdktf's default is the project folder, shared by all tests.
+  new LocalBackend(stack, { path: path.join(outdir, "terraform.tfstate") });
   const cluster = new CoreOsCluster(stack, "core", props);
   const vagrant = new VagrantCluster(stack, "local", { cluster, ...options });
   app.synth();

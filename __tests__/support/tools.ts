@@ -42,6 +42,15 @@ export function inCi(env: NodeJS.ProcessEnv = process.env): boolean {
 }
 
 /**
+ * True under `npm run test:unit` (COREOS_TEST_TOOLS=skip): the fast loop of
+ * unit and snapshot tests, which starts no real tool (jest.config.js leaves
+ * out the files that only test with them).
+ */
+export function skipTools(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.COREOS_TEST_TOOLS === "skip";
+}
+
+/**
  * `describe` for tests that need something of the machine (a tool, a
  * provider mirror). Where it is missing: on CI (any truthy CI) the block fails;
  * elsewhere it is skipped with a loud message saying how to get it.
@@ -53,6 +62,10 @@ export function describeWithRequirement(
   name: string,
   body: () => void,
 ): void {
+  if (skipTools()) {
+    describe.skip(`${name} [starts ${what}: npm test runs it]`, body);
+    return;
+  }
   if (available) {
     describe(name, body);
     return;

@@ -1,7 +1,8 @@
 # Mocked apply of the AWS test stack of aws-terraform.test.ts: 4 Fedora CoreOS
 # nodes (core-04 standby) in two subnets of a created VPC, core-02 drained,
 # an HTTP listener on 80 -> web:8080 and a TCP listener on 9000 -> raw:9000
-# with source-IP affinity and a 5 s x 3 health check.
+# with source-IP affinity and a 5 s x 3 health check. Distinct ids per
+# resource are appended by the test (distinctMockIds).
 
 mock_provider "aws" {
   source = "./tests/mocks"
@@ -18,6 +19,10 @@ run "mocked_apply" {
   assert {
     condition     = aws_lb.core_front.internal == false && aws_lb.core_front.enable_cross_zone_load_balancing == true
     error_message = "the load balancer must be internet-facing with cross-zone balancing"
+  }
+  assert {
+    condition     = aws_subnet.core_subnet_0.id != aws_subnet.core_subnet_1.id && aws_lb_target_group.core_front_web.arn != aws_lb_target_group.core_front_raw.arn
+    error_message = "the mock must give subnets and target groups distinct ids, or the wiring checks below prove nothing"
   }
   assert {
     condition     = toset(aws_lb.core_front.subnets) == toset([aws_subnet.core_subnet_0.id, aws_subnet.core_subnet_1.id])
@@ -42,30 +47,31 @@ run "mocked_apply" {
     error_message = "listener raw must forward port 9000 to target group raw"
   }
 
-  # Health checks: 10 s x 2 by default (20 s to detect a dead node), well below AWS's 30 s x 3.
+  # Health checks at AWS's floor by default: every 5 s, 2 failures (10 s to detect a dead node), timeout below the interval.
   assert {
     condition = (
       aws_lb_target_group.core_front_web.health_check[0].protocol == "HTTP" &&
       aws_lb_target_group.core_front_web.health_check[0].path == "/" &&
       aws_lb_target_group.core_front_web.health_check[0].port == "8080" &&
-      aws_lb_target_group.core_front_web.health_check[0].interval == 10 &&
-      aws_lb_target_group.core_front_web.health_check[0].timeout == 5 &&
+      aws_lb_target_group.core_front_web.health_check[0].interval == 5 &&
+      aws_lb_target_group.core_front_web.health_check[0].timeout == 4 &&
       aws_lb_target_group.core_front_web.health_check[0].healthy_threshold == 2 &&
       aws_lb_target_group.core_front_web.health_check[0].unhealthy_threshold == 2
     )
-    error_message = "target group web must probe HTTP / on 8080 every 10 s, 2 failures to fail"
+    error_message = "target group web must probe HTTP / on 8080 every 5 s (timeout 4 s), 2 failures to fail"
   }
   assert {
-    condition     = aws_lb_target_group.core_front_web.health_check[0].interval * aws_lb_target_group.core_front_web.health_check[0].unhealthy_threshold <= 20
-    error_message = "default failure detection must take at most 20 s"
+    condition     = aws_lb_target_group.core_front_web.health_check[0].interval * aws_lb_target_group.core_front_web.health_check[0].unhealthy_threshold <= 10
+    error_message = "default failure detection must take at most 10 s"
   }
   assert {
     condition = (
       aws_lb_target_group.core_front_raw.health_check[0].protocol == "TCP" &&
       aws_lb_target_group.core_front_raw.health_check[0].interval == 5 &&
+      aws_lb_target_group.core_front_raw.health_check[0].timeout == 4 &&
       aws_lb_target_group.core_front_raw.health_check[0].unhealthy_threshold == 3
     )
-    error_message = "target group raw must probe TCP every 5 s, 3 failures to fail"
+    error_message = "target group raw must probe TCP every 5 s (timeout 4 s), 3 failures to fail"
   }
   assert {
     condition     = aws_lb_target_group.core_front_web.deregistration_delay == "30" && aws_lb_target_group.core_front_web.target_type == "ip"
@@ -86,6 +92,17 @@ run "mocked_apply" {
     )
     error_message = "web must register exactly core-01 and core-03"
   }
+  assert {
+    condition = alltrue([
+      for a in [aws_lb_target_group_attachment.core_raw_core-01, aws_lb_target_group_attachment.core_raw_core-03] :
+      a.target_group_arn == aws_lb_target_group.core_front_raw.arn && a.port == 9000
+    ])
+    error_message = "raw must register its targets in its own group, on port 9000"
+  }
+  assert {
+    condition     = aws_lb_target_group.core_front_web.name_prefix == "web-" && aws_lb_target_group.core_front_raw.name_prefix == "raw-"
+    error_message = "target groups get unique names from a prefix, so that a replacement can exist next to the old group"
+  }
 
   # Nodes: planned addresses spread over the subnets, Ignition as user data, IMDSv2, encrypted gp3.
   assert {
@@ -97,12 +114,23 @@ run "mocked_apply" {
     error_message = "nodes must get their planned addresses, alternating between the subnets"
   }
   assert {
+    condition = alltrue([
+      for pair in [
+        [aws_ec2_subnet_cidr_reservation.core_reserved_core-01, aws_instance.core_core-01],
+        [aws_ec2_subnet_cidr_reservation.core_reserved_core-02, aws_instance.core_core-02],
+        [aws_ec2_subnet_cidr_reservation.core_reserved_core-03, aws_instance.core_core-03],
+        [aws_ec2_subnet_cidr_reservation.core_reserved_core-04, aws_instance.core_core-04],
+      ] : pair[0].reservation_type == "explicit" && pair[0].cidr_block == "${pair[1].private_ip}/32" && pair[0].subnet_id == pair[1].subnet_id
+    ])
+    error_message = "every node's address, standby included, must be reserved explicitly in its own subnet"
+  }
+  assert {
     condition     = jsondecode(aws_instance.core_core-01.user_data) == jsondecode(file("clusters/core/ignition/core-01.ign"))
     error_message = "user data must be exactly the node's Ignition config"
   }
   assert {
-    condition     = strcontains(aws_instance.core_core-01.user_data, "$${ETCD_IMAGE}")
-    error_message = "systemd's $${ETCD_IMAGE} must reach the node literally, not as a Terraform interpolation"
+    condition     = strcontains(aws_instance.core_core-01.user_data, "$${HOME}")
+    error_message = "systemd's $${HOME} must reach the node literally, not as a Terraform interpolation"
   }
   assert {
     condition     = aws_instance.core_core-01.metadata_options[0].http_tokens == "required"

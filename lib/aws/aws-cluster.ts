@@ -1,18 +1,24 @@
 import { TerraformProvider, TerraformStack, Token } from "cdktf";
 import { Construct } from "constructs";
+import { Ec2SubnetCidrReservation } from "@cdktf/provider-aws/lib/ec2-subnet-cidr-reservation";
 import { Instance } from "@cdktf/provider-aws/lib/instance";
 import { Lb } from "@cdktf/provider-aws/lib/lb";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { nodeAddressReservations } from "./addresses";
 import { networkLoadBalancer } from "./load-balancer";
 import { clusterNetwork } from "./network";
 import { nodeInstances } from "./nodes";
 import { awsParts } from "./parts";
 import { frontSecurityGroup, nodesSecurityGroup } from "./security";
 import { AwsClusterOptions } from "./options";
+import { AwsRollout, awsRollout } from "./rollout";
 import { AwsPlan, planAws } from "./plan";
 import { CoreOsCluster } from "../cluster/cluster";
 import { ClusterConfigError } from "../core/errors";
 import { NlbFront } from "../front/front";
+import { checkTargetProps } from "../cluster/target-props";
+import { Policy } from "../policy/policy";
+import { withoutTokenTraces } from "../core/token-traces";
 
 const AWS_PROVIDER_ID = "aws-provider";
 
@@ -66,6 +72,12 @@ export class AwsCluster extends Construct {
   public readonly vpcId: string;
   /** The subnet ids, in `subnetCidrs` order. */
   public readonly subnetIds: readonly string[];
+  /**
+   * The nodes' address reservations (explicit subnet CIDR reservations), in
+   * node order. Resources of the surrounding stack that take addresses from
+   * the same subnets can depend on them.
+   */
+  public readonly addressReservations: readonly Ec2SubnetCidrReservation[];
   /** Security group of the nodes. */
   public readonly securityGroupId: string;
   /** Security group of the load balancer, when there is a front. */
@@ -77,48 +89,93 @@ export class AwsCluster extends Construct {
 
   constructor(scope: Construct, id: string, props: AwsClusterProps) {
     super(scope, id);
-    const { cluster, front, provider, ...options } = props;
-    if (!(cluster instanceof CoreOsCluster)) {
-      throw new Error(`AwsCluster "${this.node.path}": cluster must be a CoreOsCluster`);
+    const where = `AwsCluster "${this.node.path}"`;
+    const { cluster, front, provider, ...options } = checkTargetProps(
+      props,
+      where,
+      "AwsClusterProps",
+    );
+    // Two AWS targets over one cluster would create its instances twice under one set of ids.
+    const twin = TerraformStack.of(this)
+      .node.findAll()
+      .find((c) => c instanceof AwsCluster && c !== this && c.plan?.cluster === cluster.plan);
+    if (twin) {
+      throw new ClusterConfigError(where, [
+        {
+          prop: "cluster",
+          value: `CoreOsCluster "${cluster.node.path}"`,
+          allowed: `a cluster no other AwsCluster of this stack runs: AwsCluster "${twin.node.path}" already runs it`,
+        },
+      ]);
     }
     const frontPlan = front?.plan(`AwsCluster "${this.node.path}"`);
+    // A unit test's app keeps no rollout record (see CoreOsCluster): every node gets its config.
+    const rolling = (options.rollingReplacement ?? true) === true && cluster._recordsDeployState;
+    const rollout = rolling ? awsRollout(this, cluster) : undefined;
     this.plan = planAws(
       cluster.plan,
-      { ...options, front: frontPlan },
+      { ...options, front: frontPlan, userDataOverride: rollout?.userData },
       (v) => Token.isUnresolved(v),
       this.node.path,
     );
+    Policy._declare(this, { kind: "aws", plan: () => this.plan });
     if (!provider) this.ensureDefaultProvider(props.region);
     this.etcdEndpoints = cluster.etcdEndpoints;
+    const built = withoutTokenTraces(() => this.build(cluster, provider, rollout));
+    this.vpcId = built.network.vpcId;
+    this.subnetIds = built.network.subnetIds;
+    this.securityGroupId = built.securityGroupId;
+    this.addressReservations = built.addressReservations;
+    this.instances = built.instances;
+    this.nodes = built.nodes;
+    this.frontSecurityGroupId = built.front?.securityGroupId;
+    this.loadBalancer = built.front?.loadBalancer;
+    this.loadBalancerDnsName = built.front?.loadBalancer.dnsName;
+  }
+
+  /** The resources of the plan: network, security groups, reservations, instances, load balancer. */
+  private build(
+    cluster: CoreOsCluster,
+    provider: TerraformProvider | undefined,
+    rollout: AwsRollout | undefined,
+  ) {
     const parts = awsParts(this, this.plan, provider);
     const network = clusterNetwork(parts);
-    this.vpcId = network.vpcId;
-    this.subnetIds = network.subnetIds;
-    this.securityGroupId = nodesSecurityGroup(parts, network.vpcId);
-    this.instances = nodeInstances(parts, network, this.securityGroupId);
-    this.nodes = this.plan.nodes.map((n, i) => {
-      const node = cluster.nodeNamed(n.name);
+    const securityGroupId = nodesSecurityGroup(parts, network.vpcId);
+    const addressReservations = nodeAddressReservations(parts, network);
+    const instances = nodeInstances(parts, network, securityGroupId, addressReservations);
+    this.plan.nodes.forEach((n, i) =>
+      rollout?.confirm(this, n.name, instances[i], `${n.name}-applied`),
+    );
+    // The AWS plan's nodes are the cluster's, in the same order.
+    const nodes = this.plan.nodes.map((n, i): AwsNode => {
+      const node = cluster.nodes[i];
       return {
         name: n.name,
         privateAddress: n.address,
-        publicAddress: this.instances[i].publicIp,
-        instanceId: this.instances[i].id,
-        availabilityZone: this.instances[i].availabilityZone,
+        publicAddress: instances[i].publicIp,
+        instanceId: instances[i].id,
+        availabilityZone: instances[i].availabilityZone,
         etcdMember: node.etcdMember,
         standby: node.standby,
       };
     });
+    let front: { securityGroupId: string; loadBalancer: Lb } | undefined;
     if (this.plan.front) {
-      this.frontSecurityGroupId = frontSecurityGroup(parts, network.vpcId, this.securityGroupId);
-      this.loadBalancer = networkLoadBalancer(
-        parts,
-        this.plan.front,
-        network,
-        this.frontSecurityGroupId,
-        this.instances,
-      );
-      this.loadBalancerDnsName = this.loadBalancer.dnsName;
+      const frontGroupId = frontSecurityGroup(parts, network.vpcId, securityGroupId);
+      front = {
+        securityGroupId: frontGroupId,
+        loadBalancer: networkLoadBalancer(
+          parts,
+          this.plan.front,
+          network,
+          frontGroupId,
+          instances,
+          addressReservations,
+        ),
+      };
     }
+    return { network, securityGroupId, addressReservations, instances, nodes, front };
   }
 
   // One default AWS provider per stack, however many AWS clusters it holds.

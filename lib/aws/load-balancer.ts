@@ -1,4 +1,4 @@
-import { Fn, Op } from "cdktf";
+import { Fn, ITerraformDependable, Op, TerraformResourceLifecycle } from "cdktf";
 import { Instance } from "@cdktf/provider-aws/lib/instance";
 import { Lb } from "@cdktf/provider-aws/lib/lb";
 import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
@@ -10,7 +10,9 @@ import { AwsParts } from "./parts";
 
 /**
  * The front as an AWS Network Load Balancer: one TCP listener per front
- * listener, each forwarding to its target group of node addresses.
+ * listener, each forwarding to its target group of node addresses. The load
+ * balancer waits for its subnets' routes and for the nodes' address
+ * reservations, so its interfaces never take a node's address.
  */
 export function networkLoadBalancer(
   parts: AwsParts,
@@ -18,36 +20,42 @@ export function networkLoadBalancer(
   network: AwsClusterNetwork,
   securityGroupId: string,
   instances: readonly Instance[],
+  reservations: readonly ITerraformDependable[],
 ): Lb {
-  const { scope, plan, clusterName, provider, named, tags } = parts;
-  const multiZone = plan.network.kind === "existing" && network.subnetZones.length > 1;
-  const zones = network.subnetZones;
+  const { scope, plan, provider, named, tags } = parts;
   const lb = named(
     new Lb(scope, "LoadBalancer", {
       name: front.name,
       loadBalancerType: "network",
       internal: !front.internetFacing,
-      subnets: network.subnetIds,
+      subnets: network.loadBalancerSubnetIds,
       securityGroups: [securityGroupId],
       enableCrossZoneLoadBalancing: true,
       tags: tags(front.name),
-      dependsOn: network.ready,
+      dependsOn: [...network.loadBalancerReady, ...reservations],
       provider,
-      lifecycle: multiZone
-        ? {
-            precondition: [
-              {
-                condition: Op.eq(Fn.lengthOf(Fn.distinct(zones)), zones.length),
-                errorMessage: `the subnets of cluster ${clusterName} must lie in distinct availability zones: a Network Load Balancer takes one subnet per zone`,
-              },
-            ],
-          }
-        : undefined,
+      lifecycle: zoneChecks(parts, network),
     }),
     front.plan.name,
   );
+  const instanceOf = new Map(plan.nodes.map((n, i) => [n.name, instances[i]]));
   for (const l of front.listeners) {
     const group = targetGroup(parts, l.targetGroup, network.vpcId);
+    const targets = l.targetGroup.attachments.map((a) => {
+      const instance = instanceOf.get(a.member);
+      return named(
+        new LbTargetGroupAttachment(scope, `Target-${l.targetGroup.id}-${a.member}`, {
+          targetGroupArn: group.arn,
+          targetId: a.address,
+          port: a.port,
+          dependsOn: instance ? [instance] : undefined,
+          provider,
+          // A node replaced or resized (stop, start) is deregistered first and registered again after.
+          lifecycle: instance ? { replaceTriggeredBy: replacedWith(instance) } : undefined,
+        }),
+        `${l.targetGroup.id}_${a.member}`,
+      );
+    });
     named(
       new LbListener(scope, `Listener-${l.id}`, {
         loadBalancerArn: lb.arn,
@@ -55,25 +63,50 @@ export function networkLoadBalancer(
         protocol: "TCP",
         defaultAction: [{ type: "forward", targetGroupArn: group.arn }],
         tags: tags(`${front.name}-${l.id}`),
+        // A replacement group takes traffic once its targets are registered.
+        dependsOn: targets,
         provider,
       }),
       `${front.plan.name}_${l.id}`,
     );
-    for (const a of l.targetGroup.attachments) {
-      const index = plan.nodes.findIndex((n) => n.name === a.member);
-      named(
-        new LbTargetGroupAttachment(scope, `Target-${l.targetGroup.id}-${a.member}`, {
-          targetGroupArn: group.arn,
-          targetId: a.address,
-          port: a.port,
-          dependsOn: index >= 0 ? [instances[index]] : undefined,
-          provider,
-        }),
-        `${l.targetGroup.id}_${a.member}`,
-      );
-    }
   }
   return lb;
+}
+
+/** References that replace a target's registration with its node: a new instance, or a resize (stop, start). */
+function replacedWith(instance: Instance): string[] {
+  const address = `${instance.terraformResourceType}.${instance.friendlyUniqueId}`;
+  return [`${address}.id`, `${address}.instance_type`];
+}
+
+/**
+ * Plan-time checks of subnets the stack does not create: a Network Load
+ * Balancer takes one subnet per zone, and it reaches (with cross-zone
+ * balancing) only nodes in zones it has a subnet in.
+ */
+function zoneChecks(
+  parts: AwsParts,
+  network: AwsClusterNetwork,
+): TerraformResourceLifecycle | undefined {
+  if (parts.plan.network.kind !== "existing") return undefined;
+  const { clusterName } = parts;
+  const lbZones = network.loadBalancerSubnetZones;
+  const precondition = [];
+  if (lbZones.length > 1) {
+    precondition.push({
+      condition: Op.eq(Fn.lengthOf(Fn.distinct(lbZones)), lbZones.length),
+      errorMessage: `the load balancer subnets of cluster ${clusterName} must lie in distinct availability zones: a Network Load Balancer takes one subnet per zone`,
+    });
+  }
+  if (parts.plan.network.loadBalancerSubnets) {
+    const missing = Fn.setsubtract(network.subnetZones, lbZones);
+    precondition.push({
+      // (Op.eq with a literal 0 renders as "== undefined" in cdktf 0.21.)
+      condition: Op.lt(Fn.lengthOf(missing), 1),
+      errorMessage: `the load balancer subnets of cluster ${clusterName} must cover every availability zone with nodes (cross-zone balancing reaches only zones the load balancer is in); missing: ${Fn.join(", ", Fn.sort(missing))}`,
+    });
+  }
+  return precondition.length ? { precondition } : undefined;
 }
 
 function targetGroup(parts: AwsParts, g: AwsTargetGroupPlan, vpcId: string): LbTargetGroup {
@@ -81,7 +114,10 @@ function targetGroup(parts: AwsParts, g: AwsTargetGroupPlan, vpcId: string): LbT
   const front = parts.plan.front as AwsFrontPlan;
   return parts.named(
     new LbTargetGroup(parts.scope, `Group-${g.id}`, {
-      name: g.name,
+      // A unique name, so that a replacement (new port, protocol, VPC) can
+      // exist next to the group it replaces: the listener moves over, then
+      // the old group goes (AWS refuses to delete a group a listener uses).
+      namePrefix: g.namePrefix,
       port: g.port,
       protocol: "TCP",
       targetType: "ip",
@@ -101,6 +137,7 @@ function targetGroup(parts: AwsParts, g: AwsTargetGroupPlan, vpcId: string): LbT
       stickiness: g.stickiness ? { type: "source_ip", enabled: true } : undefined,
       tags: parts.tags(g.name),
       provider: parts.provider,
+      lifecycle: { createBeforeDestroy: true },
     }),
     `${front.plan.name}_${g.id}`,
   );

@@ -1,4 +1,4 @@
-import { Fn, Op, TerraformResource, TerraformSelf } from "cdktf";
+import { Fn, ITerraformDependable, Op, TerraformSelf } from "cdktf";
 import { DataAwsAvailabilityZones } from "@cdktf/provider-aws/lib/data-aws-availability-zones";
 import { DataAwsSubnet } from "@cdktf/provider-aws/lib/data-aws-subnet";
 import { InternetGateway } from "@cdktf/provider-aws/lib/internet-gateway";
@@ -7,15 +7,21 @@ import { RouteTableAssociation } from "@cdktf/provider-aws/lib/route-table-assoc
 import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { AwsParts } from "./parts";
+import { RouteCheck, RouteNeed, routeChecks } from "./routes";
 
 /** The network the nodes and the load balancer use. */
 export interface AwsClusterNetwork {
   readonly vpcId: string;
-  /** In `subnetCidrs` order. */
+  /** The nodes' subnets, in `subnetCidrs` order. */
   readonly subnetIds: string[];
   readonly subnetZones: string[];
-  /** What machines and the load balancer must wait for (routes to the gateway). */
-  readonly ready: TerraformResource[];
+  /** The load balancer's subnets (the nodes' unless given apart). */
+  readonly loadBalancerSubnetIds: string[];
+  readonly loadBalancerSubnetZones: string[];
+  /** What the nodes must wait for: their way out built (and checked). */
+  readonly nodesReady: ITerraformDependable[];
+  /** What the load balancer must wait for: its subnets routed (and checked). */
+  readonly loadBalancerReady: ITerraformDependable[];
 }
 
 /** Creates the network (AwsNetwork.create) or reads the given one back (AwsNetwork.existing). */
@@ -97,17 +103,26 @@ function createNetwork(parts: AwsParts): AwsClusterNetwork {
       `public_${i}`,
     ),
   );
+  const subnetIds = subnets.map((s) => s.id);
+  const subnetZones = subnets.map((s) => s.availabilityZone);
   return {
     vpcId,
-    subnetIds: subnets.map((s) => s.id),
-    subnetZones: subnets.map((s) => s.availabilityZone),
-    ready,
+    subnetIds,
+    subnetZones,
+    loadBalancerSubnetIds: subnetIds,
+    loadBalancerSubnetZones: subnetZones,
+    nodesReady: ready,
+    loadBalancerReady: ready,
   };
 }
 
 function existingNetwork(parts: AwsParts): AwsClusterNetwork {
   const { scope, plan, clusterName, provider, named } = parts;
   const vpcId = plan.network.vpcId as string;
+  const inVpc = (what: string) => ({
+    condition: Op.eq(TerraformSelf.getString("vpc_id"), vpcId),
+    errorMessage: `${what} of cluster ${clusterName} must lie in the VPC given as network.vpcId`,
+  });
   const found = plan.network.subnets.map((s) =>
     named(
       new DataAwsSubnet(scope, `Subnet${s.index}`, {
@@ -120,20 +135,91 @@ function existingNetwork(parts: AwsParts): AwsClusterNetwork {
               condition: Op.eq(TerraformSelf.getString("cidr_block"), s.cidr),
               errorMessage: `subnet ${s.index} of cluster ${clusterName} must have the CIDR ${s.cidr} (the cluster's subnetCidrs[${s.index}])`,
             },
-            {
-              condition: Op.eq(TerraformSelf.getString("vpc_id"), vpcId),
-              errorMessage: `subnet ${s.index} of cluster ${clusterName} must lie in the VPC given as network.vpcId`,
-            },
+            inVpc(`subnet ${s.index}`),
           ],
         },
       }),
       `subnet_${s.index}`,
     ),
   );
+  const lbFound = (plan.network.loadBalancerSubnets ?? []).map((s) =>
+    named(
+      new DataAwsSubnet(scope, `LbSubnet${s.index}`, {
+        id: s.subnetId,
+        provider,
+        lifecycle: { postcondition: [inVpc(`load balancer subnet ${s.index}`)] },
+      }),
+      `lb_subnet_${s.index}`,
+    ),
+  );
+  const lb = lbFound.length ? lbFound : found;
+  const tables = routeChecks(
+    parts,
+    vpcId,
+    routeNeeds(parts, found, lbFound),
+    plan.network.dependsOn,
+  );
+  const dependsOn = plan.network.dependsOn;
+  const nodeTables = tables.slice(0, found.length);
+  // Separate load balancer subnets have their own checks; shared ones share the nodes'.
+  const lbTables = lbFound.length ? tables.slice(found.length) : nodeTables;
   return {
     vpcId,
     subnetIds: found.map((s) => s.id),
     subnetZones: found.map((s) => s.availabilityZone),
-    ready: [],
+    loadBalancerSubnetIds: lb.map((s) => s.id),
+    loadBalancerSubnetZones: lb.map((s) => s.availabilityZone),
+    nodesReady: [...dependsOn, ...nodeTables],
+    loadBalancerReady: [...dependsOn, ...lbTables],
   };
+}
+
+/**
+ * What each existing subnet's routes must give: nodes a way out (an internet
+ * gateway for public addresses, NAT without), an internet-facing load
+ * balancer an internet gateway. Node subnets first, then the load balancer's
+ * own ones (when given and internet-facing).
+ */
+function routeNeeds(
+  parts: AwsParts,
+  nodeSubnets: readonly DataAwsSubnet[],
+  lbSubnets: readonly DataAwsSubnet[],
+): RouteCheck[] {
+  const { plan, clusterName } = parts;
+  const internetFacing = plan.front?.internetFacing ?? false;
+  const lbNeed = {
+    need: RouteNeed.INTERNET_GATEWAY,
+    why: "an internet-facing Network Load Balancer needs public subnets; give public ones as network.loadBalancerSubnetIds, or set internetFacing: false",
+  };
+  const nodeNeed = plan.publicAddresses
+    ? {
+        need: RouteNeed.INTERNET_GATEWAY,
+        why: "nodes with public addresses (publicAddresses: true) reach the internet through one; route the subnet to an internet gateway, or set publicAddresses: false and route it through NAT",
+      }
+    : {
+        need: RouteNeed.NAT,
+        why: "nodes without public addresses (publicAddresses: false) need NAT to pull their images at boot; add a NAT route, or set publicAddresses: true if the subnet routes to an internet gateway",
+      };
+  // Shared with an internet-facing load balancer, the nodes are public (the plan insists).
+  const shared = internetFacing && lbSubnets.length === 0;
+  const why = shared
+    ? `${nodeNeed.why}; the internet-facing load balancer in it needs one too`
+    : nodeNeed.why;
+  const checks: RouteCheck[] = nodeSubnets.map((s, i) => ({
+    key: `subnet_${i}`,
+    subnetId: s.id,
+    label: `subnetCidrs[${i}] of cluster ${clusterName}`,
+    needs: [{ need: nodeNeed.need, why }],
+  }));
+  if (internetFacing) {
+    lbSubnets.forEach((s, i) =>
+      checks.push({
+        key: `lb_subnet_${i}`,
+        subnetId: s.id,
+        label: `loadBalancerSubnetIds[${i}] of cluster ${clusterName}`,
+        needs: [lbNeed],
+      }),
+    );
+  }
+  return checks;
 }

@@ -1,4 +1,5 @@
 import { DataAwsAmi } from "@cdktf/provider-aws/lib/data-aws-ami";
+import { Ec2SubnetCidrReservation } from "@cdktf/provider-aws/lib/ec2-subnet-cidr-reservation";
 import { Instance } from "@cdktf/provider-aws/lib/instance";
 import { AwsClusterNetwork } from "./network";
 import { AwsParts } from "./parts";
@@ -22,15 +23,17 @@ function machineImageId(parts: AwsParts): string {
 /**
  * One EC2 instance per node, in node order: its planned private address in
  * its subnet, its Ignition as user data, IMDSv2 only, an encrypted root.
+ * Each waits for its network (routes out) and its address reservation.
  */
 export function nodeInstances(
   parts: AwsParts,
   network: AwsClusterNetwork,
   securityGroupId: string,
+  reservations: readonly Ec2SubnetCidrReservation[],
 ): Instance[] {
   const { scope, plan, provider, named, tags } = parts;
   const ami = machineImageId(parts);
-  return plan.nodes.map((n) =>
+  return plan.nodes.map((n, i) =>
     named(
       new Instance(scope, n.name, {
         ami,
@@ -51,7 +54,7 @@ export function nodeInstances(
         },
         tags: tags(n.name),
         lifecycle: plan.replaceOnImageChange ? undefined : { ignoreChanges: ["ami"] },
-        dependsOn: network.ready,
+        dependsOn: [...network.nodesReady, reservations[i]],
         provider,
       }),
       n.name,

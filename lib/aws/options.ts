@@ -1,3 +1,4 @@
+import { ITerraformDependable } from "cdktf";
 import { Duration } from "../core/duration";
 
 /** CPU architecture of the nodes' machine image (EC2's names). */
@@ -25,8 +26,26 @@ export interface ExistingNetworkOptions {
   /**
    * Subnet ids, one per entry of the cluster's `subnetCidrs`, in that order:
    * the CIDR of subnet i must be `subnetCidrs[i]` (checked by Terraform at plan time).
+   * Their route tables must give the nodes a way out: a default route to an
+   * internet gateway with `publicAddresses`, through a NAT gateway (or a
+   * transit gateway, a NAT instance) without (checked at plan time).
    */
   readonly subnetIds: readonly string[];
+  /**
+   * Subnets of the load balancer, one per availability zone, covering every
+   * zone with nodes. An internet-facing load balancer needs subnets whose
+   * default route goes to an internet gateway (checked at plan time).
+   * @default - the nodes' subnets
+   */
+  readonly loadBalancerSubnetIds?: readonly string[] | undefined;
+  /**
+   * What the network is ready after, when the surrounding stack builds it in
+   * the same deploy: route table associations, routes, NAT gateways, the
+   * internet gateway. The route checks, the nodes and the load balancer wait
+   * for them.
+   * @default - nothing: the network exists before the deploy
+   */
+  readonly dependsOn?: readonly ITerraformDependable[] | undefined;
 }
 
 /**
@@ -40,13 +59,21 @@ export class AwsNetwork {
    * internet gateway and a route table.
    */
   public static create(options: CreatedNetworkOptions = {}): AwsNetwork {
-    return new AwsNetwork("create", options.availabilityZones, undefined, undefined);
+    return new AwsNetwork("create", options?.availabilityZones, undefined, undefined);
   }
 
   /** A VPC and subnets that already exist or that another construct of the stack creates. */
   public static existing(options: ExistingNetworkOptions): AwsNetwork {
-    return new AwsNetwork("existing", undefined, options?.vpcId, options?.subnetIds);
+    return new AwsNetwork("existing", undefined, options?.vpcId, options?.subnetIds, {
+      loadBalancerSubnetIds: options?.loadBalancerSubnetIds,
+      dependsOn: options?.dependsOn,
+    });
   }
+
+  /** Subnets of the load balancer (existing); undefined: the nodes' subnets. */
+  public readonly loadBalancerSubnetIds: readonly string[] | undefined;
+  /** What an existing network is ready after. */
+  public readonly dependsOn: readonly ITerraformDependable[] | undefined;
 
   private constructor(
     /** `create`: the target creates the VPC; `existing`: it uses the given one. */
@@ -57,7 +84,11 @@ export class AwsNetwork {
     public readonly vpcId: string | undefined,
     /** Ids of existing subnets. */
     public readonly subnetIds: readonly string[] | undefined,
-  ) {}
+    existing: Partial<Pick<ExistingNetworkOptions, "loadBalancerSubnetIds" | "dependsOn">> = {},
+  ) {
+    this.loadBalancerSubnetIds = existing.loadBalancerSubnetIds;
+    this.dependsOn = existing.dependsOn;
+  }
 }
 
 /** Options of `AwsMachineImage.lookup()`. */
@@ -67,6 +98,15 @@ export interface MachineImageLookupOptions {
    * @default CpuArchitecture.X86_64
    */
   readonly architecture?: CpuArchitecture | undefined;
+  /**
+   * Release to look up: a major version (`"4081"`) or a longer prefix
+   * (`"4081.3"`); the newest image of it. Required for Flatcar's LTS channel:
+   * a new LTS stream starts about once a year and the old one keeps getting
+   * security releases for months, so "the newest LTS image" may belong to the
+   * older stream. The streams are listed at https://www.flatcar.org/releases.
+   * @default - the newest image of the channel (Flatcar stable, beta, alpha; Fedora CoreOS streams)
+   */
+  readonly version?: string | undefined;
 }
 
 /**
@@ -80,18 +120,24 @@ export class AwsMachineImage {
    * (owner 125523088429, description `Fedora CoreOS <stream> *`).
    */
   public static lookup(options: MachineImageLookupOptions = {}): AwsMachineImage {
-    return new AwsMachineImage(undefined, options.architecture ?? CpuArchitecture.X86_64);
+    return new AwsMachineImage(
+      undefined,
+      options?.architecture ?? CpuArchitecture.X86_64,
+      options?.version,
+    );
   }
 
   /** A fixed AMI id, `ami-…`, e.g. a pinned or self-built image. */
   public static fixed(amiId: string, architecture = CpuArchitecture.X86_64): AwsMachineImage {
-    return new AwsMachineImage(amiId, architecture);
+    return new AwsMachineImage(amiId, architecture, undefined);
   }
 
   private constructor(
     /** The fixed AMI id; undefined: looked up. */
     public readonly amiId: string | undefined,
     public readonly architecture: CpuArchitecture,
+    /** Release (version prefix) a lookup is limited to; undefined: the channel's newest. */
+    public readonly version: string | undefined,
   ) {}
 }
 
@@ -134,9 +180,13 @@ export interface AwsClusterOptions {
    */
   readonly internetFacing?: boolean | undefined;
   /**
-   * Give each node a public IPv4 address (for outbound traffic through an
-   * internet gateway; inbound stays closed but for SSH from `sshAllowedCidrs`).
-   * @default true with AwsNetwork.create(), false with AwsNetwork.existing() (private subnets with NAT)
+   * Give each node a public IPv4 address, for outbound traffic through an
+   * internet gateway (inbound stays closed but for SSH from
+   * `sshAllowedCidrs`); false: the nodes go out through NAT. Required with
+   * `AwsNetwork.existing()`: it depends on the subnets' routes, which are
+   * checked against it at plan time. `AwsNetwork.create()` makes public
+   * subnets without NAT, so there it must be true.
+   * @default true with AwsNetwork.create(); none with AwsNetwork.existing()
    */
   readonly publicAddresses?: boolean | undefined;
   /**
@@ -147,10 +197,29 @@ export interface AwsClusterOptions {
    */
   readonly replaceOnImageChange?: boolean | undefined;
   /**
+   * Replace nodes whose config changed one per deploy: Terraform destroys
+   * every replaced instance before it creates any, so a change for every
+   * node would otherwise take every node (and all of etcd) down at once.
+   * Each deploy changes the next node's config once the previous one's is
+   * confirmed applied; the synth warns which node goes now and which wait.
+   * Kept in the cluster's state folder. An AMI change with
+   * `replaceOnImageChange` is not held back.
+   * @default true
+   */
+  readonly rollingReplacement?: boolean | undefined;
+  /**
    * How long a deregistered (drained) target keeps its open connections.
    * @default Duration.seconds(30)
    */
   readonly deregistrationDelay?: Duration | undefined;
+  /**
+   * Health-check interval of every target group whose front model leaves it
+   * open. With the default unhealthy threshold of 2, a dead node is out after
+   * about two intervals. Longer intervals mean fewer probes and fewer false
+   * alarms, and slower failover.
+   * @default Duration.seconds(5): AWS's shortest, a dead node is out after about 10 s
+   */
+  readonly healthCheckInterval?: Duration | undefined;
   /**
    * Region of the AWS provider this construct adds when the stack has none.
    * @default - the provider's own: AWS_REGION or the profile's region

@@ -1,6 +1,7 @@
 import { TerraformElement, TerraformProvider } from "cdktf";
 import { Construct } from "constructs";
 import { AwsPlan } from "./plan";
+import { fqnWithoutTrace } from "../core/token-traces";
 
 /**
  * What every part of the AWS target (network, security, nodes, load
@@ -33,7 +34,7 @@ export function awsParts(
     tags: (name) => ({ Name: name, "coreos-cluster": clusterName, ...plan.tags }),
     named: (element, name) => {
       element.overrideLogicalId(`${clusterName}_${name}`);
-      return element;
+      return fqnWithoutTrace(element);
     },
   };
 }

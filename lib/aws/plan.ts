@@ -1,13 +1,16 @@
 import { createHash } from "node:crypto";
+import { ITerraformDependable } from "cdktf";
 import { AwsClusterOptions, AwsMachineImage, AwsNetwork, CpuArchitecture } from "./options";
 import { Duration } from "../core/duration";
 import { IssueCollector } from "../core/errors";
 import { Balancing, ClientAffinity, HealthCheckProtocol } from "../front/options";
-import { FrontPlan, HealthCheckPlan, isWhole } from "../front/plan";
-import { contains, parseCidr, parseIpv4 } from "../core/network";
-import { OsFamily } from "../cluster/operating-system";
+import { checkFrontRunsCluster, FrontPlan, HealthCheckPlan, isWhole } from "../front/plan";
+import { contains, parseIpv4 } from "../core/network";
+import { checkSourceCidr, isPlainObject } from "../core/validate";
+import { FlatcarChannel, OsFamily } from "../cluster/operating-system";
 import { ClusterPlan, ETCD_CLIENT_PORT, ETCD_PEER_PORT } from "../cluster/plan";
-import { renderIgnitionCompact } from "../render/ignition";
+import { nodeIgnitionCompact } from "../render/ignition-cache";
+import { compressedIgnition } from "../render/ignition";
 import { literalTerraformString } from "../render/terraform-template";
 
 /** Publishers of the AMIs `AwsMachineImage.lookup()` finds. */
@@ -19,8 +22,15 @@ export const AMI_OWNERS: Record<OsFamily, string> = {
 /** EC2 accepts at most 16 KiB of user data. */
 export const USER_DATA_LIMIT = 16384;
 
-/** Health check timing the AWS front uses when the front model leaves it open: 10 s × 2 = 20 s to detect a dead node. */
-export const AWS_HEALTH_CHECK_INTERVAL = Duration.seconds(10);
+/**
+ * Health-check interval the AWS front uses when neither the front model nor
+ * `healthCheckInterval` sets one: AWS's shortest, so with the unhealthy
+ * threshold of 2 a dead node is out after about 10 s.
+ */
+export const AWS_HEALTH_CHECK_INTERVAL = Duration.seconds(5);
+
+/** AWS's own health-check timeouts of an NLB target group, by protocol; a timeout must also stay below the interval. */
+const AWS_DEFAULT_TIMEOUT_SECONDS = { HTTP: 6, TCP: 10 } as const;
 
 /** Limits of AWS Network Load Balancer target groups. */
 export const AWS_LIMITS = {
@@ -35,12 +45,21 @@ export const AWS_LIMITS = {
   firstUsableHost: 4,
   /** Names of load balancers and target groups. */
   nameLength: 32,
+  /** Tags per resource (AWS: 50), less the two the cluster sets (Name, coreos-cluster). */
+  userTags: 48,
+  /** A target group's `name_prefix`: the provider adds a 26-character unique suffix. */
+  namePrefixLength: 6,
 } as const;
+
+/** Tags the cluster sets on every resource itself. */
+export const RESERVED_TAGS = ["Name", "coreos-cluster"] as const;
 
 /** The AWS target's props as the plan reads them: the front already planned. */
 export interface AwsOptions extends AwsClusterOptions {
   /** The front's plan, when the cluster runs behind the AWS load balancer. */
   readonly front?: FrontPlan;
+  /** Per node, the Ignition (compact JSON) to give instead of its new one: a rollout holds it back. */
+  readonly userDataOverride?: Readonly<Record<string, string>>;
 }
 
 /** One subnet the nodes use. */
@@ -60,6 +79,10 @@ export interface AwsNetworkPlan {
   /** Id of an existing VPC. */
   readonly vpcId?: string;
   readonly subnets: readonly AwsSubnetPlan[];
+  /** Separate subnets of the load balancer (existing); undefined: the nodes' subnets. */
+  readonly loadBalancerSubnets?: readonly { readonly index: number; readonly subnetId: string }[];
+  /** What an existing network is ready after (route table associations, gateways). */
+  readonly dependsOn: readonly ITerraformDependable[];
 }
 
 /** The AMI: a fixed id or a lookup. */
@@ -106,8 +129,13 @@ export interface AwsAttachmentPlan {
 export interface AwsTargetGroupPlan {
   /** The front model's group id. */
   readonly id: string;
-  /** AWS name (≤ 32 characters). */
+  /** Readable name (≤ 32 characters), the `Name` tag. */
   readonly name: string;
+  /**
+   * Start of the AWS name (≤ 6 characters); AWS's name gets a unique suffix
+   * so that a replacement can exist next to the group it replaces.
+   */
+  readonly namePrefix: string;
   readonly port: number;
   readonly healthCheck: AwsHealthCheckPlan;
   /** Source-IP stickiness (ClientAffinity.SINGLE). */
@@ -160,7 +188,11 @@ const INSTANCE_TYPE_RE = /^[a-z][a-z0-9-]*\.[a-z0-9-]+$/;
 const GRAVITON_RE = /^(a1|[a-z]+\d+g[a-z]*)\./;
 const REGION_RE = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 const ZONE_RE = /^[a-z]{2}(-[a-z0-9]+)+[a-z]$/;
+/** A Flatcar (`4081`, `4081.3`, `4081.3.6`) or Fedora CoreOS (`42`, `42.20250803`) release prefix. */
+const IMAGE_VERSION_RE = /^\d+(\.\d+){0,2}$/;
 const TAG_KEY_RE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
+/** Tag values Elastic Load Balancing accepts (EC2 takes more; the load balancer is tagged too). */
+const TAG_VALUE_RE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$/u;
 
 function resourceId(prefix: string): RegExp {
   return new RegExp(`^${prefix}-[0-9a-f]{8}([0-9a-f]{9})?$`);
@@ -171,6 +203,40 @@ export function awsName(name: string): string {
   if (name.length <= AWS_LIMITS.nameLength) return name;
   const hash = createHash("sha256").update(name).digest("hex").slice(0, 6);
   return `${name.slice(0, AWS_LIMITS.nameLength - 7).replace(/-+$/, "")}-${hash}`;
+}
+
+/** What an existing network is ready after: elements of the stack Terraform can wait for. */
+function checkDependsOn(issues: IssueCollector, deps: unknown): readonly ITerraformDependable[] {
+  const list = deps ?? [];
+  if (Array.isArray(list) && list.every((d) => typeof d?.fqn === "string")) return list;
+  issues.add(
+    "network.dependsOn",
+    deps,
+    "a list of resources, data sources or modules of the stack (e.g. route table associations)",
+  );
+  return [];
+}
+
+/** Optional extra subnet ids (the load balancer's): ids that look like ids, none twice. */
+function checkSubnetIds(
+  issues: IssueCollector,
+  prop: string,
+  ids: unknown,
+  literal: (v: unknown) => boolean,
+): { index: number; subnetId: string }[] | undefined {
+  if (ids === undefined) return undefined;
+  if (!Array.isArray(ids) || ids.length === 0) {
+    issues.add(prop, ids, "a list of subnet ids, one per availability zone");
+    return undefined;
+  }
+  ids.forEach((id, i) => {
+    if (literal(id) && !resourceId("subnet").test(String(id))) {
+      issues.add(`${prop}[${i}]`, id, "a subnet id such as subnet-0123456789abcdef0");
+    } else if (literal(id) && ids.indexOf(id) !== i) {
+      issues.add(`${prop}[${i}]`, id, "a subnet not listed twice");
+    }
+  });
+  return ids.map((subnetId: string, index) => ({ index, subnetId }));
 }
 
 function checkCidrs(
@@ -185,8 +251,8 @@ function checkCidrs(
   }
   const good: string[] = [];
   cidrs.forEach((c, i) => {
-    const parsed = typeof c === "string" ? parseCidr(c) : { reason: "an IPv4 CIDR" };
-    if ("reason" in parsed) issues.add(`${prop}[${i}]`, c, parsed.reason);
+    const reason = checkSourceCidr(c);
+    if (reason) issues.add(`${prop}[${i}]`, c, reason);
     else good.push(c);
   });
   return good;
@@ -233,6 +299,8 @@ export function planAws(
     }
   }
   const subnets: AwsSubnetPlan[] = [];
+  let loadBalancerSubnets: AwsNetworkPlan["loadBalancerSubnets"];
+  let dependsOn: readonly ITerraformDependable[] = [];
   if (net instanceof AwsNetwork && net.kind === "create") {
     if (cluster.subnets.length < 2) {
       issues.add(
@@ -283,6 +351,13 @@ export function planAws(
         subnets.push({ index: i, cidr: cluster.subnets[i].cidr, subnetId: id });
       });
     }
+    loadBalancerSubnets = checkSubnetIds(
+      issues,
+      "network.loadBalancerSubnetIds",
+      net.loadBalancerSubnetIds,
+      literal,
+    );
+    dependsOn = checkDependsOn(issues, net.dependsOn);
   }
 
   // Machines.
@@ -304,6 +379,7 @@ export function planAws(
       }
       imagePlan = { architecture: image.architecture, amiId: image.amiId };
     } else {
+      checkImageVersion(issues, cluster, image.version, literal);
       imagePlan = { architecture: image.architecture, lookup: amiLookup(cluster, image) };
     }
   }
@@ -325,7 +401,7 @@ export function planAws(
   }
   const rootVolumeGiB = options.rootVolumeGiB ?? 20;
   const vol = AWS_LIMITS.rootVolumeGiB;
-  if (!isWhole(rootVolumeGiB, vol.min, vol.max)) {
+  if (literal(rootVolumeGiB) && !isWhole(rootVolumeGiB, vol.min, vol.max)) {
     issues.add("rootVolumeGiB", rootVolumeGiB, `a whole number from ${vol.min} to ${vol.max}`);
   }
   const sshAllowedCidrs = checkCidrs(
@@ -334,29 +410,45 @@ export function planAws(
     options.sshAllowedCidrs ?? [],
     true,
   );
-  const publicAddresses = options.publicAddresses ?? net?.kind === "create";
-  if (typeof publicAddresses !== "boolean") {
+  const publicAddresses = options.publicAddresses ?? (net?.kind === "create" ? true : undefined);
+  if (net?.kind === "existing" && publicAddresses === undefined) {
+    // No default that can work: it depends on the subnets' routes.
+    issues.add(
+      "publicAddresses",
+      publicAddresses,
+      "true (the subnets route 0.0.0.0/0 to an internet gateway) | false (they route it through NAT): AwsNetwork.existing() needs it said; Terraform checks the routes against it",
+    );
+  } else if (typeof publicAddresses !== "boolean") {
     issues.add("publicAddresses", publicAddresses, "true | false");
+  } else if (net?.kind === "create" && !publicAddresses) {
+    issues.add(
+      "publicAddresses",
+      publicAddresses,
+      "true with AwsNetwork.create(): its subnets have no NAT, nodes without public addresses could not reach the internet",
+    );
   }
   const replaceOnImageChange = options.replaceOnImageChange ?? false;
   if (typeof replaceOnImageChange !== "boolean") {
     issues.add("replaceOnImageChange", replaceOnImageChange, "true | false");
+  }
+  const rollingReplacement = options.rollingReplacement ?? true;
+  if (typeof rollingReplacement !== "boolean") {
+    issues.add("rollingReplacement", rollingReplacement, "true | false");
   }
   const region = options.region;
   if (region !== undefined && literal(region) && !REGION_RE.test(String(region))) {
     issues.add("region", region, "an AWS region such as eu-central-1");
   }
   const tags = options.tags ?? {};
-  for (const [k, v] of Object.entries(tags)) {
-    if (!TAG_KEY_RE.test(k) || k.startsWith("aws:")) {
-      issues.add(`tags`, k, "tag keys of 1-128 letters, digits, spaces and _.:/=+-@, not aws:…");
-    } else if (typeof v !== "string" || v.length > 256) {
-      issues.add(`tags.${k}`, v, "a string of at most 256 characters");
-    }
-  }
+  checkTags(issues, tags, isToken);
 
   const nodes: AwsNodePlan[] = cluster.nodes.map((n) => {
-    const ignition = renderIgnitionCompact(cluster, n);
+    let ignition = options.userDataOverride?.[n.name] ?? nodeIgnitionCompact(cluster, n);
+    // Too large as it is (a node with failover services): the config gzipped whole inside one
+    // that replaces itself with it.
+    if (Buffer.byteLength(ignition, "utf8") > USER_DATA_LIMIT) {
+      ignition = compressedIgnition(ignition);
+    }
     const bytes = Buffer.byteLength(ignition, "utf8");
     if (bytes > USER_DATA_LIMIT) {
       issues.add(
@@ -375,6 +467,15 @@ export function planAws(
   });
 
   const front = options.front ? planAwsFront(cluster, options, issues) : undefined;
+  if (options.front) checkFrontRunsCluster(issues, options.front, cluster);
+  if (front?.internetFacing && publicAddresses === false && !loadBalancerSubnets) {
+    // One default route per subnet: NAT for the nodes, or an internet gateway for the NLB.
+    issues.add(
+      "network.loadBalancerSubnetIds",
+      undefined,
+      "public subnets (routed to an internet gateway) for the internet-facing load balancer: the nodes' subnets route through NAT (publicAddresses: false); or set internetFacing: false",
+    );
+  }
   issues.throwIfAny(`AwsCluster "${path}"`);
   return {
     cluster,
@@ -383,22 +484,78 @@ export function planAws(
       vpcCidr: cluster.network.cidr,
       vpcId: (net as AwsNetwork).vpcId,
       subnets,
+      loadBalancerSubnets,
+      dependsOn,
     },
     image: imagePlan as AwsImagePlan,
     instanceType,
     rootVolumeGiB,
     sshAllowedCidrs,
-    publicAddresses,
+    publicAddresses: publicAddresses as boolean,
     replaceOnImageChange,
     region,
-    tags: { ...tags },
+    tags: isPlainObject(tags) ? { ...tags } : {},
     nodes,
     etcdPorts: [ETCD_CLIENT_PORT, ETCD_PEER_PORT],
     front,
   };
 }
 
+/** User tags: AWS's key and value rules and count, and not the tags the cluster sets itself. */
+function checkTags(issues: IssueCollector, tags: unknown, isToken: (v: unknown) => boolean): void {
+  if (!isPlainObject(tags)) {
+    issues.add("tags", tags, "an object of tag key → value");
+    return;
+  }
+  const keys = Object.keys(tags);
+  if (keys.length > AWS_LIMITS.userTags) {
+    issues.add(
+      "tags",
+      `${keys.length} tags`,
+      `at most ${AWS_LIMITS.userTags}: AWS allows 50 per resource and the cluster sets ${RESERVED_TAGS.join(" and ")}`,
+    );
+  }
+  for (const [k, v] of Object.entries(tags)) {
+    if ((RESERVED_TAGS as readonly string[]).includes(k)) {
+      issues.add(
+        "tags",
+        k,
+        `a key other than ${RESERVED_TAGS.join(" and ")}: the cluster sets them per resource (Name: core-01, core-02, …); a ${k} tag here would give every resource the same one`,
+      );
+    } else if (!TAG_KEY_RE.test(k) || k.startsWith("aws:")) {
+      issues.add(`tags`, k, "tag keys of 1-128 letters, digits, spaces and _.:/=+-@, not aws:…");
+    } else if (!isToken(v) && (typeof v !== "string" || !TAG_VALUE_RE.test(v))) {
+      issues.add(
+        `tags.${k}`,
+        v,
+        "a string of at most 256 letters, digits, spaces and _.:/=+-@ (what AWS load balancers accept)",
+      );
+    }
+  }
+}
+
+function checkImageVersion(
+  issues: IssueCollector,
+  cluster: ClusterPlan,
+  version: string | undefined,
+  literal: (v: unknown) => boolean,
+): void {
+  const lts = cluster.os.family === OsFamily.FLATCAR && cluster.os.channel === FlatcarChannel.LTS;
+  if (version === undefined) {
+    if (lts) {
+      issues.add(
+        "image.version",
+        version,
+        "the LTS stream's major version, e.g. AwsMachineImage.lookup({ version: \"4081\" }): two LTS streams overlap for months and the newest image may be the older stream's (streams: https://www.flatcar.org/releases)",
+      );
+    }
+  } else if (literal(version) && (typeof version !== "string" || !IMAGE_VERSION_RE.test(version))) {
+    issues.add("image.version", version, "a release prefix such as 4081 or 4081.3");
+  }
+}
+
 function amiLookup(cluster: ClusterPlan, image: AwsMachineImage): AwsImagePlan["lookup"] {
+  const release = image.version === undefined ? "" : `${image.version}.`;
   const common = [
     { name: "architecture", values: [image.architecture] },
     { name: "virtualization-type", values: ["hvm"] },
@@ -407,13 +564,13 @@ function amiLookup(cluster: ClusterPlan, image: AwsMachineImage): AwsImagePlan["
   if (cluster.os.family === OsFamily.FLATCAR) {
     return {
       owner: AMI_OWNERS[OsFamily.FLATCAR],
-      filters: [{ name: "name", values: [`Flatcar-${cluster.os.channel}-*`] }, ...common],
+      filters: [{ name: "name", values: [`Flatcar-${cluster.os.channel}-${release}*`] }, ...common],
     };
   }
   return {
     owner: AMI_OWNERS[OsFamily.FEDORA_COREOS],
     filters: [
-      { name: "name", values: ["fedora-coreos-*"] },
+      { name: "name", values: [`fedora-coreos-${release}*`] },
       { name: "description", values: [`Fedora CoreOS ${cluster.os.channel} *`] },
       ...common,
     ],
@@ -433,17 +590,30 @@ function wholeSeconds(
   return s;
 }
 
+/** A Duration prop in whole seconds within AWS's range; its default when left out. */
+function durationSeconds(
+  issues: IssueCollector,
+  prop: string,
+  given: unknown,
+  fallback: Duration,
+  range: { readonly min: number; readonly max: number },
+): number {
+  if (given === undefined) return fallback.toSeconds();
+  if (given instanceof Duration) return wholeSeconds(issues, prop, given, range);
+  issues.add(prop, given, `a Duration such as Duration.seconds(${fallback.toSeconds()})`);
+  return fallback.toSeconds();
+}
+
 function planAwsHealthCheck(
   hc: HealthCheckPlan,
   prop: string,
+  defaultIntervalSeconds: number,
   issues: IssueCollector,
 ): AwsHealthCheckPlan {
-  const interval = wholeSeconds(
-    issues,
-    `${prop}.interval`,
-    hc.interval ?? AWS_HEALTH_CHECK_INTERVAL,
-    AWS_LIMITS.intervalSeconds,
-  );
+  const interval = hc.interval
+    ? wholeSeconds(issues, `${prop}.interval`, hc.interval, AWS_LIMITS.intervalSeconds)
+    : defaultIntervalSeconds;
+  const http = hc.protocol === HealthCheckProtocol.HTTP;
   const t = AWS_LIMITS.timeoutSeconds;
   let timeout: number;
   if (hc.timeout) {
@@ -456,7 +626,9 @@ function planAwsHealthCheck(
       );
     }
   } else {
-    timeout = Math.min(t.max, Math.max(t.min, Math.floor(interval / 2)));
+    // AWS's own timeout for the protocol, kept below the interval as the API requires.
+    const aws = AWS_DEFAULT_TIMEOUT_SECONDS[http ? "HTTP" : "TCP"];
+    timeout = Math.max(t.min, Math.min(aws, interval - 1));
   }
   const th = AWS_LIMITS.threshold;
   for (const key of ["healthyThreshold", "unhealthyThreshold"] as const) {
@@ -464,7 +636,6 @@ function planAwsHealthCheck(
       issues.add(`${prop}.${key}`, hc[key], `a whole number from ${th.min} to ${th.max} on AWS`);
     }
   }
-  const http = hc.protocol === HealthCheckProtocol.HTTP;
   return {
     protocol: http ? "HTTP" : "TCP",
     port: hc.port,
@@ -493,11 +664,19 @@ function planAwsFront(
     options.frontAllowedCidrs ?? ["0.0.0.0/0"],
     false,
   );
-  const delay = wholeSeconds(
+  const delay = durationSeconds(
     issues,
     "deregistrationDelay",
-    options.deregistrationDelay ?? Duration.seconds(30),
+    options.deregistrationDelay,
+    Duration.seconds(30),
     AWS_LIMITS.deregistrationDelaySeconds,
+  );
+  const intervalSeconds = durationSeconds(
+    issues,
+    "healthCheckInterval",
+    options.healthCheckInterval,
+    AWS_HEALTH_CHECK_INTERVAL,
+    AWS_LIMITS.intervalSeconds,
   );
   const name = awsName(`${cluster.name}-${front.name}`);
   if (name.startsWith("internal-")) {
@@ -538,8 +717,14 @@ function planAwsFront(
       targetGroup: {
         id: tg.name,
         name: awsName(`${cluster.name}-${tg.name}`),
+        namePrefix: `${tg.name.slice(0, AWS_LIMITS.namePrefixLength - 1)}-`,
         port: tg.port,
-        healthCheck: planAwsHealthCheck(tg.healthCheck, `${prop}.healthCheck`, issues),
+        healthCheck: planAwsHealthCheck(
+          tg.healthCheck,
+          `${prop}.healthCheck`,
+          intervalSeconds,
+          issues,
+        ),
         stickiness: tg.affinity === ClientAffinity.SINGLE,
         deregistrationDelaySeconds: delay,
         attachments: tg.members

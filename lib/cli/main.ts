@@ -26,6 +26,8 @@ Options:
   --netns-prefix <prefix>    with --transport netns
   --haproxy-socket <path>    HAProxy's admin socket on the fronts; {machine} is replaced
   --server-state <path>      HAProxy's server state file on the fronts; {machine} is replaced
+  --etcd-tls-dir <path>      the folder of etcd's CA and the node's client certificate on
+                             the nodes (default: /etc/ssl/etcd); {machine} is replaced
   --wait <seconds>           how long migrate, offline and online wait (default: 60)
   --json                     print status as JSON
 `;
@@ -44,6 +46,7 @@ const VALUE_FLAGS = [
   "netns-prefix",
   "haproxy-socket",
   "server-state",
+  "etcd-tls-dir",
   "wait",
 ];
 
@@ -128,6 +131,7 @@ export async function main(
     const ops = new ClusterOperations(cluster, transportOf(args, cluster.vagrantDir), {
       haproxySocket: template("haproxy-socket"),
       serverStateFile: template("server-state"),
+      etcdTlsDir: template("etcd-tls-dir"),
     });
     const waitMs = Number(args.flags.get("wait") ?? 60) * 1000;
     const [a, b] = args.operands;

@@ -1,12 +1,22 @@
+import { TerraformStack, Token } from "cdktf";
 import { Construct } from "constructs";
+import { ClusterConfigError } from "../core/errors";
+import { Policy } from "../policy/policy";
 import { CoreOsClusterProps, NodeFile, SystemdUnit } from "./props";
 import { FrontMember, IFrontTarget } from "../front/target";
 import { OperatingSystem } from "./operating-system";
-import { ClusterPlan, NodePlan, planCluster } from "./plan";
+import { ClusterPlan, defaultClusterName, isClusterName, NodePlan, planCluster } from "./plan";
 import { RebootStrategy } from "./reboot-strategy";
-import { renderIgnitionJson } from "../render/ignition";
+import { nodeIgnitionJson } from "../render/ignition-cache";
 import { renderPlanSummary } from "../render/plan-summary";
-import { SynthesizedFiles } from "../core/synthesized-files";
+import { onSynthesize, SynthesizedFile, SynthesizedFiles } from "../core/synthesized-files";
+import {
+  MEMBERSHIP_RECORD,
+  parseMembershipRecord,
+  renderMembershipRecord,
+} from "../etcd/membership";
+import { clusterStateLocation, StateFiles } from "../etcd/state-directory";
+import { CertificateIssuer, EtcdTlsMaterial, MachineCredentials } from "../etcd/tls";
 
 /** Artifact folder of every cluster, relative to the stack folder. */
 export const CLUSTERS_DIRECTORY = "clusters";
@@ -53,46 +63,99 @@ export class CoreOsCluster extends Construct implements IFrontTarget {
   public readonly rebootStrategy: RebootStrategy;
   /** Artifact folder of this cluster, relative to the stack folder. */
   public readonly artifactDirectory: string;
-
+  /**
+   * The state folder: etcd's CA and certificates, the membership last
+   * synthesized. Absolute; keep it like Terraform state, out of git.
+   */
+  public readonly stateDirectory: string;
+  /**
+   * False in a unit test's app without a state folder of its own: deploy-time
+   * records (etcd membership, AWS rollout) are not kept.
+   * @internal
+   */
+  public readonly _recordsDeployState: boolean;
+  private readonly issuer?: CertificateIssuer;
+  /** The plan as props gave it (with etcd's TLS material), before failover services add to it. */
   private readonly basePlan: ClusterPlan;
   private readonly added: { readonly by: string; readonly content: NodeContent }[] = [];
   private finalPlan?: ClusterPlan;
 
   constructor(scope: Construct, id: string, props: CoreOsClusterProps = {}) {
     super(scope, id);
-    this.basePlan = planCluster(props, { id, path: this.node.path });
-    this.clusterName = this.basePlan.name;
+    // The state folder is named after the cluster: a name the props may not give is checked by the plan.
+    const name = typeof props?.name === "string" ? props.name : defaultClusterName(id);
+    const state = clusterStateLocation(this, name);
+    this.stateDirectory = state.directory;
+    const store = new StateFiles(this.stateDirectory);
+    this._recordsDeployState = state.recordsDeployState;
+    const recorded = state.recordsDeployState && isClusterName(name);
+    const planned = planCluster(props, {
+      id,
+      path: this.node.path,
+      isToken: (v) => Token.isUnresolved(v),
+      // A name the plan will reject names no folder to read from.
+      previousMembership: recorded
+        ? parseMembershipRecord(store.read(MEMBERSHIP_RECORD))
+        : undefined,
+      membershipRecordFile: `${this.stateDirectory}/${MEMBERSHIP_RECORD}`,
+    });
+    this.clusterName = planned.name;
+    // Before any key is made or record kept: another cluster of this name would share them.
+    this.assertNameUnique();
+    // What this synth decided about membership is remembered once the synth writes its output.
+    if (recorded) {
+      onSynthesize(this, () =>
+        store.write(MEMBERSHIP_RECORD, renderMembershipRecord(planned.etcd.record)),
+      );
+    }
+    const source = planned.etcd.tlsSource;
+    let tls: EtcdTlsMaterial | undefined;
+    if (source) {
+      this.issuer = new CertificateIssuer(source.certificateAuthority(store, planned.name), store);
+      const machines: Record<string, MachineCredentials> = {};
+      for (const n of planned.nodes) {
+        machines[n.name] = {
+          member: n.etcdMember ? this.issuer.member(n.name, n.address) : undefined,
+          client: this.issuer.client(n.name),
+        };
+      }
+      tls = { caCertificatePem: this.issuer.caCertificatePem, machines };
+    }
+    this.basePlan = { ...planned, etcd: { ...planned.etcd, tls } };
+    // The policy reads the cluster's own props; failover services are subjects of their own.
+    Policy._declare(this, { kind: "cluster", plan: () => this.basePlan });
     this.os = this.basePlan.os;
     this.rebootStrategy = this.basePlan.rebootStrategy;
     this.etcdEndpoints = this.basePlan.etcd.clientEndpoints;
     this.artifactDirectory = `${CLUSTERS_DIRECTORY}/${this.basePlan.name}`;
 
     const ignitionDir = "ignition";
-    const ignitions = new Map<string, string>();
     this.nodes = this.basePlan.nodes.map((n) => {
       const node = { ...n, ignitionPath: `${this.artifactDirectory}/${ignitionDir}/${n.name}.ign` };
-      // Rendered on first read, from the final plan (with what failover services added).
+      // Rendered on first read, from the final plan: reading it fixes the plan (failover
+      // services can add no more), so the cache, keyed by that plan, never holds older text.
       Object.defineProperty(node, "ignition", {
         enumerable: true,
-        get: () => {
-          if (!ignitions.has(n.name)) {
-            ignitions.set(n.name, renderIgnitionJson(this.plan, this.plan.nodes[n.index]));
-          }
-          return ignitions.get(n.name);
-        },
+        get: () => nodeIgnitionJson(this.plan, this.plan.nodes[n.index]),
       });
       return node as ClusterNode;
     });
     this.activeNodes = this.nodes.filter((n) => !n.standby);
     this.standbyNodes = this.nodes.filter((n) => n.standby);
 
+    // Node configs hold the nodes' private keys: readable by the owner only.
+    const mode = tls ? 0o600 : 0o644;
     new SynthesizedFiles(this, "Artifacts", {
       directory: this.artifactDirectory,
       files: () => {
-        const files: Record<string, string> = {
+        const files: Record<string, string | SynthesizedFile> = {
           "cluster.json": renderPlanSummary(this.plan, ignitionDir),
+          // Where the state folder is, for deploy-time steps (Terraform reads no absolute paths).
+          "state-directory": `${this.stateDirectory}\n`,
         };
-        for (const n of this.nodes) files[`${ignitionDir}/${n.name}.ign`] = n.ignition;
+        for (const n of this.nodes) {
+          files[`${ignitionDir}/${n.name}.ign`] = { contents: n.ignition, mode };
+        }
         for (const a of this.added) Object.assign(files, a.content.artifacts ?? {});
         return files;
       },
@@ -120,22 +183,6 @@ export class CoreOsCluster extends Construct implements IFrontTarget {
     return this.finalPlan;
   }
 
-  /** Every node as a front target; standby nodes take traffic only while active ones are down. */
-  public frontMembers(): readonly FrontMember[] {
-    return this.nodes.map((n) => ({ name: n.name, address: n.address, standby: n.standby }));
-  }
-
-  /** A node by name; throws with the known names when there is none. */
-  public nodeNamed(name: string): ClusterNode {
-    const node = this.nodes.find((n) => n.name === name);
-    if (!node) {
-      throw new Error(
-        `cluster ${this.clusterName} has no node ${JSON.stringify(name)}; nodes: ${this.nodes.map((n) => n.name).join(", ")}`,
-      );
-    }
-    return node;
-  }
-
   /**
    * The plan as props gave it, before failover services added to it, and the
    * unit names taken so far. For parts of the cluster that add to it.
@@ -153,7 +200,7 @@ export class CoreOsCluster extends Construct implements IFrontTarget {
 
   /**
    * Adds units and files to every node (a failover service does). Refused once
-   * a target has read the plan.
+   * a target (or anything else) has read the plan or a node's Ignition.
    * @internal
    */
   public _addNodeContent(by: string, content: NodeContent): void {
@@ -173,5 +220,51 @@ export class CoreOsCluster extends Construct implements IFrontTarget {
       );
     }
     this.added.push({ by, content });
+  }
+
+  /**
+   * etcd client credentials for another machine of this cluster's
+   * environment (a front machine's reboot lock), issued by the cluster's CA
+   * and kept in its state folder; undefined when etcd runs without TLS.
+   */
+  public etcdClientCredentials(machine: string): MachineCredentials | undefined {
+    return this.issuer ? { client: this.issuer.client(machine) } : undefined;
+  }
+
+  /** Every node as a front target; standby nodes take traffic only while active ones are down. */
+  public frontMembers(): readonly FrontMember[] {
+    return this.nodes.map((n) => ({
+      name: n.name,
+      address: n.address,
+      standby: n.standby,
+      cluster: this.node.path,
+    }));
+  }
+
+  // Two clusters of one name in one stack would write one artifact folder and one set of logical ids.
+  private assertNameUnique(): void {
+    const other = TerraformStack.of(this)
+      .node.findAll()
+      .find((c) => c instanceof CoreOsCluster && c !== this && c.clusterName === this.clusterName);
+    if (other) {
+      throw new ClusterConfigError(`CoreOsCluster "${this.node.path}"`, [
+        {
+          prop: "name",
+          value: this.clusterName,
+          allowed: `a name no other cluster of stack "${TerraformStack.of(this).node.id}" uses: CoreOsCluster "${other.node.path}" is already named ${this.clusterName} (artifact folders, Terraform ids and the etcd state folder would be shared)`,
+        },
+      ]);
+    }
+  }
+
+  /** A node by name; throws with the known names when there is none. */
+  public nodeNamed(name: string): ClusterNode {
+    const node = this.nodes.find((n) => n.name === name);
+    if (!node) {
+      throw new Error(
+        `cluster ${this.clusterName} has no node ${JSON.stringify(name)}; nodes: ${this.nodes.map((n) => n.name).join(", ")}`,
+      );
+    }
+    return node;
   }
 }

@@ -1,9 +1,31 @@
 import { createHash } from "node:crypto";
-import { CoreOsClusterProps, NodeFile, SystemdUnit } from "./props";
+import { CoreOsClusterProps, EtcdProps, NodeFile, SystemdUnit } from "./props";
 import { IssueCollector } from "../core/errors";
 import { hostAddress, Ipv4Network, parseCidr } from "../core/network";
+import {
+  checkClusterNetwork,
+  checkFileMode,
+  checkNodePath,
+  checkDropinName,
+  checkPropsObject,
+  checkUnitContents as unitContentsProblem,
+  checkUnitName,
+  containsPrivateKey,
+  findTokens,
+  isPlainObject,
+  LITERAL_REQUIRED,
+  parseSshPublicKey,
+  pathConflict,
+  PRIVATE_KEY_SHOWN,
+  TOKEN_VALUE,
+} from "../core/validate";
 import { FlatcarChannel, OperatingSystem, OsFamily } from "./operating-system";
 import { RebootStrategy } from "./reboot-strategy";
+import { checkImage, ContainerImage } from "../core/container-image";
+import { DEFAULT_IMAGES } from "../core/default-images";
+import { EtcdTls, EtcdTlsMaterial } from "../etcd/tls";
+import { MembershipRecord, planMembership, RecordedMember } from "../etcd/membership";
+import { hasInstallTargets, parseInstallSection } from "../core/systemd-install";
 
 /** etcd client and peer ports. */
 export const ETCD_CLIENT_PORT = 2379;
@@ -19,16 +41,48 @@ export const LIMITS = {
   memoryMiB: { min: 512, max: 262144 },
 } as const;
 
+/**
+ * Where every machine's ready check lives (Flatcar puts /opt/bin on PATH).
+ * Ignition writes it, so finding it on a machine shows that the machine's
+ * config was applied; running it says whether the machine is up.
+ */
+export const READY_CHECK_PATH = "/opt/bin/coreos-cluster-ready";
+
 /** Paths the plan writes itself; user files may not replace them. */
 export const RESERVED_PATHS = [
   "/etc/hostname",
   "/etc/flatcar/update.conf",
   "/etc/profile.d/etcdctl.sh",
   "/etc/zincati/config.d/55-updates-strategy.toml",
+  "/etc/etcd/etcd.env",
+  "/etc/etcd/join.env",
+  READY_CHECK_PATH,
+] as const;
+
+/**
+ * Folders the plan writes itself (etcd's certificates and scripts, failover
+ * agents and their configs); user files stay out.
+ */
+export const RESERVED_DIRECTORIES = [
+  "/etc/ssl/etcd/",
+  "/opt/etcd/",
+  "/opt/coreos-cluster/",
+  "/etc/coreos-cluster/",
 ] as const;
 
 /** Units the plan configures itself; user units may not replace them. */
-export const RESERVED_UNITS = ["etcd-member.service", "locksmithd.service"] as const;
+export const RESERVED_UNITS = [
+  "etcd-member.service",
+  "etcd-member-promote.service",
+  "etcd-member-leave.service",
+  "locksmithd.service",
+] as const;
+
+/** Drop-ins the plan writes into its units: `unit/drop-in`. */
+export const RESERVED_DROPINS = ["locksmithd.service/20-etcd-endpoints.conf"] as const;
+
+/** Where systemd reads a unit and its drop-ins; Ignition writes units there. */
+export const SYSTEMD_UNIT_DIR = "/etc/systemd/system";
 
 /** One node of the plan. */
 export interface NodePlan {
@@ -53,10 +107,32 @@ export interface EtcdPlan {
   readonly members: readonly NodePlan[];
   readonly clusterToken: string;
   readonly imageTag: string;
-  /** `name=http://addr:2380,…`, the static bootstrap list. */
+  /** The image every member runs. */
+  readonly image: ContainerImage;
+  /** `https` with TLS (the default), `http` when disabled. */
+  readonly scheme: "https" | "http";
+  /** How TLS credentials are made; undefined when TLS is disabled. */
+  readonly tlsSource?: EtcdTls;
+  /**
+   * Certificates per machine, attached by the construct once it has read or
+   * made them in the state folder; renderers need it when `scheme` is https.
+   */
+  readonly tls?: EtcdTlsMaterial;
+  /**
+   * The members the cluster was bootstrapped with (first synth), kept in the
+   * state folder: their static settings and the endpoints every node knows
+   * stay the same whatever `members` becomes, so a membership change touches
+   * only the nodes whose role changes.
+   */
+  readonly bootstrap: readonly RecordedMember[];
+  /** `name=https://addr:2380,…` of the bootstrap members, the static bootstrap list. */
   readonly initialCluster: string;
-  /** Client URLs of all members. */
+  /** Client URLs of the bootstrap members: where every node finds the cluster. */
+  readonly seedEndpoints: readonly string[];
+  /** Client URLs of all current members. */
   readonly clientEndpoints: readonly string[];
+  /** What the state folder records after this synth. */
+  readonly record: MembershipRecord;
 }
 
 /** Every prop resolved and checked: the single input of all renderers and targets. */
@@ -77,6 +153,8 @@ export interface ClusterPlan {
   readonly rebootStrategy: RebootStrategy;
   readonly units: readonly SystemdUnit[];
   readonly files: readonly NodeFile[];
+  /** Construct path of the cluster: tells its nodes from another cluster's in a front. */
+  readonly path: string;
 }
 
 /** Facts from the construct tree that the plan needs. */
@@ -85,13 +163,29 @@ export interface PlanContext {
   readonly id: string;
   /** Construct path, seed of the default etcd token. */
   readonly path: string;
+  /** The etcd membership of the last synth, from the state folder; none on the first. */
+  readonly previousMembership?: MembershipRecord | undefined;
+  /** Where that record lies, for messages. */
+  readonly membershipRecordFile?: string | undefined;
+  /**
+   * Tells unresolved tokens (Terraform references, variables) from literal
+   * values; every cluster prop must be a literal.
+   * @default - nothing is a token
+   */
+  readonly isToken?: (value: unknown) => boolean;
 }
 
 const NAME_RE = /^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$/;
-const UNIT_RE =
-  /^[A-Za-z0-9:_.@-]+\.(service|socket|timer|mount|automount|path|target|slice|swap)$/;
-const PUBLIC_KEY_RE =
-  /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( .*)?$/;
+
+/** True for a cluster name the plan accepts. */
+export function isClusterName(name: unknown): name is string {
+  return typeof name === "string" && NAME_RE.test(name);
+}
+
+/** The cluster name when the props give none: the construct id, lowercased. */
+export function defaultClusterName(id: string): string {
+  return id.toLowerCase().replace(/[^a-z0-9-]/g, "-");
+}
 const ETCD_TAG_RE = /^v3\.\d+\.\d+$/;
 
 function isInt(value: unknown): value is number {
@@ -110,28 +204,89 @@ function checkRange(
   return false;
 }
 
-/** Node name digits: at least 2 (core-01), more when the count needs them. */
-export function nameWidth(nodeCount: number): number {
-  return Math.max(2, String(nodeCount).length);
+/**
+ * Node numbers are padded to 2 digits (core-01 … core-99, then core-100):
+ * a fixed width, so growing the cluster past 99 nodes renames no node (a
+ * renamed node is a new machine).
+ */
+export function nameWidth(_nodeCount: number): number {
+  return 2;
+}
+
+/** Paths on the node that are already taken, with who takes them. */
+type TakenPaths = Map<string, string>;
+
+/** The unit files and drop-ins systemd reads: Ignition writes units there, so files may not. */
+function unitPaths(units: readonly SystemdUnit[]): TakenPaths {
+  const taken: TakenPaths = new Map();
+  for (const u of RESERVED_UNITS) taken.set(`${SYSTEMD_UNIT_DIR}/${u}`, `the cluster's unit ${u}`);
+  for (const d of RESERVED_DROPINS) {
+    const [unit, dropin] = d.split("/");
+    taken.set(`${SYSTEMD_UNIT_DIR}/${unit}.d/${dropin}`, `the cluster's drop-in ${dropin}`);
+  }
+  units.forEach((u, i) => {
+    if (typeof u?.name !== "string") return;
+    if (u.contents !== undefined) taken.set(`${SYSTEMD_UNIT_DIR}/${u.name}`, `units[${i}]`);
+    (Array.isArray(u.dropins) ? u.dropins : []).forEach((d, j) => {
+      if (typeof d?.name === "string") {
+        taken.set(`${SYSTEMD_UNIT_DIR}/${u.name}.d/${d.name}`, `units[${i}].dropins[${j}]`);
+      }
+    });
+  });
+  return taken;
+}
+
+/** Unit or drop-in text: a string Ignition accepts, without private keys. */
+function checkUnitContents(issues: IssueCollector, prop: string, text: unknown): void {
+  const problem = unitContentsProblem(text);
+  if (problem) issues.add(prop, problem.shown, problem.allowed);
+}
+
+function checkDropins(issues: IssueCollector, prop: string, unit: SystemdUnit): void {
+  if (unit.dropins === undefined) return;
+  if (!Array.isArray(unit.dropins)) {
+    issues.add(`${prop}.dropins`, unit.dropins, "a list of { name, contents }");
+    return;
+  }
+  const seen = new Set<string>();
+  unit.dropins.forEach((d, j) => {
+    const dprop = `${prop}.dropins[${j}]`;
+    const nameProblem = checkDropinName(d?.name);
+    if (nameProblem) {
+      issues.add(`${dprop}.name`, d?.name, nameProblem);
+    } else if ((RESERVED_DROPINS as readonly string[]).includes(`${unit.name}/${d.name}`)) {
+      issues.add(
+        `${dprop}.name`,
+        d.name,
+        `a drop-in name other than ${d.name}, which the cluster writes into ${unit.name}`,
+      );
+    } else if (seen.has(d.name)) {
+      issues.add(`${dprop}.name`, d.name, `each drop-in name once per unit`);
+    }
+    if (typeof d?.name === "string") seen.add(d.name);
+    checkUnitContents(issues, `${dprop}.contents`, d?.contents);
+  });
 }
 
 function checkUnits(issues: IssueCollector, units: readonly SystemdUnit[]): void {
   const seen = new Set<string>();
   units.forEach((unit, i) => {
     const prop = `units[${i}]`;
-    if (typeof unit?.name !== "string" || !UNIT_RE.test(unit.name)) {
-      issues.add(
-        `${prop}.name`,
-        unit?.name,
-        "a systemd unit name with its type, e.g. hello.service",
-      );
+    if (!isPlainObject(unit)) {
+      issues.add(prop, unit, "a unit { name, contents?, enabled?, dropins? }");
       return;
     }
-    if ((RESERVED_UNITS as readonly string[]).includes(unit.name) && unit.contents !== undefined) {
+    const nameProblem = checkUnitName(unit.name);
+    if (nameProblem) {
+      issues.add(`${prop}.name`, unit.name, nameProblem);
+      return;
+    }
+    const reserved = (RESERVED_UNITS as readonly string[]).includes(unit.name);
+    if (reserved && (unit.contents !== undefined || unit.enabled !== undefined)) {
       issues.add(
-        `${prop}.name`,
+        `${prop}.${unit.contents !== undefined ? "contents" : "enabled"}`,
         unit.name,
-        `a unit the cluster does not configure itself (${RESERVED_UNITS.join(", ")} are set from the etcd and rebootStrategy props; add a drop-in instead)`,
+        `only dropins for ${unit.name}: the cluster writes and enables it from the etcd and rebootStrategy props`,
       );
     }
     if (seen.has(unit.name)) issues.add(`${prop}.name`, unit.name, "each unit name once");
@@ -139,58 +294,98 @@ function checkUnits(issues: IssueCollector, units: readonly SystemdUnit[]): void
     if (unit.contents === undefined && unit.enabled === undefined && !unit.dropins?.length) {
       issues.add(prop, unit, "at least one of contents, enabled or dropins");
     }
-    if (unit.contents !== undefined && typeof unit.contents !== "string") {
-      issues.add(`${prop}.contents`, unit.contents, "a string");
+    if (unit.enabled !== undefined && typeof unit.enabled !== "boolean") {
+      issues.add(`${prop}.enabled`, unit.enabled, "true | false");
     }
-    (unit.dropins ?? []).forEach((d, j) => {
-      if (typeof d?.name !== "string" || !/^[A-Za-z0-9_.@-]+\.conf$/.test(d.name)) {
-        issues.add(`${prop}.dropins[${j}].name`, d?.name, "a file name ending in .conf");
-      }
-      if (typeof d?.contents !== "string") {
-        issues.add(`${prop}.dropins[${j}].contents`, d?.contents, "a string");
-      }
-    });
+    if (unit.contents !== undefined) {
+      checkUnitContents(issues, `${prop}.contents`, unit.contents);
+    }
+    checkDropins(issues, prop, unit);
+    checkEnabledUnit(issues, unit, prop);
   });
+}
+
+/**
+ * An enabled unit must say where it starts, as `systemctl enable` needs: the
+ * cluster writes the links its [Install] section asks for.
+ */
+function checkEnabledUnit(issues: IssueCollector, unit: SystemdUnit, prop: string): void {
+  const enabled = unit.enabled ?? unit.contents !== undefined;
+  // Drop-ins that are not a list were reported by checkDropins; nothing to read here.
+  const dropins: readonly unknown[] = Array.isArray(unit.dropins) ? unit.dropins : [];
+  const texts = [unit.contents, ...dropins.map((d) => (d as { contents?: unknown })?.contents)];
+  if (enabled !== true || texts.some((t) => t !== undefined && typeof t !== "string")) return;
+  const install = parseInstallSection(...texts.filter((t): t is string => t !== undefined));
+  if (install.also.length > 0) {
+    issues.add(
+      `${prop}.contents`,
+      `Also=${install.also.join(" ")}`,
+      "no Also= in an enabled unit: list those units in units themselves",
+    );
+  }
+  if (unit.contents === undefined) return; // a unit the OS ships: enabled as its type's target wants
+  if (!hasInstallTargets(install)) {
+    issues.add(
+      `${prop}.contents`,
+      unit.contents,
+      `an [Install] section with WantedBy= (e.g. WantedBy=multi-user.target), RequiredBy= or Alias=, as the unit is enabled (${unit.enabled === undefined ? "the default for a unit with contents" : "enabled: true"}); or enabled: false`,
+    );
+  } else if (/@\.[a-z]+$/.test(unit.name) && !install.defaultInstance) {
+    issues.add(
+      `${prop}.name`,
+      unit.name,
+      "an instance name (e.g. worker@1.service) or DefaultInstance= in [Install]: a template unit cannot start on its own",
+    );
+  }
 }
 
 function checkFiles(
   issues: IssueCollector,
   files: readonly NodeFile[],
-  propName = "files",
-  taken: readonly string[] = [],
+  propName: string,
+  taken: TakenPaths,
 ): void {
-  const seen = new Set<string>(taken);
   files.forEach((file, i) => {
     const prop = `${propName}[${i}]`;
-    const path = file?.path;
-    if (
-      typeof path !== "string" ||
-      !path.startsWith("/") ||
-      path.endsWith("/") ||
-      path.split("/").some((seg) => seg === ".." || seg === ".")
-    ) {
-      issues.add(`${prop}.path`, path, "an absolute file path without . or .. segments");
-    } else if ((RESERVED_PATHS as readonly string[]).includes(path)) {
+    if (!isPlainObject(file)) {
+      issues.add(prop, file, "a file { path, contents, mode? }");
+      return;
+    }
+    const path = file.path;
+    const pathReason = checkNodePath(path);
+    const reservedDir = RESERVED_DIRECTORIES.find((d) => String(path).startsWith(d));
+    if (pathReason) {
+      issues.add(`${prop}.path`, path, pathReason);
+    } else if (reservedDir) {
       issues.add(
         `${prop}.path`,
         path,
-        `a path the cluster does not write itself (${RESERVED_PATHS.join(", ")})`,
+        `a path outside the folders the cluster writes itself (${RESERVED_DIRECTORIES.join(", ")}): ${reservedDir} holds etcd's certificates and scripts, or failover agents and their configs`,
       );
-    } else if (seen.has(path)) {
-      issues.add(`${prop}.path`, path, "each path once");
+    } else {
+      const conflict = pathConflict(path, taken);
+      if (conflict) {
+        issues.add(
+          `${prop}.path`,
+          path,
+          `a path that no other file or unit takes: ${conflict.owner} writes ${conflict.path} (${conflict.how})`,
+        );
+      } else {
+        taken.set(path, prop);
+      }
     }
-    if (typeof path === "string") seen.add(path);
-    if (typeof file?.contents !== "string") {
-      issues.add(`${prop}.contents`, file?.contents, "a string");
-    } else if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(file.contents)) {
+    if (typeof file.contents !== "string") {
+      issues.add(`${prop}.contents`, file.contents, "a string");
+    } else if (containsPrivateKey(file.contents)) {
       issues.add(
         `${prop}.contents`,
-        "-----BEGIN … PRIVATE KEY-----",
+        PRIVATE_KEY_SHOWN,
         "no private keys: synthesized configs are plain text; deliver secrets out of band",
       );
     }
-    if (file?.mode !== undefined && !(isInt(file.mode) && file.mode >= 0 && file.mode <= 0o7777)) {
-      issues.add(`${prop}.mode`, file.mode, "Unix permission bits from 0 to 0o7777, e.g. 0o644");
+    if (file.mode !== undefined) {
+      const modeReason = checkFileMode(file.mode);
+      if (modeReason) issues.add(`${prop}.mode`, file.mode, modeReason);
     }
   });
 }
@@ -205,11 +400,21 @@ function defaultToken(ctx: PlanContext, name: string): string {
  * context always give the same plan. Throws one ClusterConfigError that lists
  * every rejected prop.
  */
-export function planCluster(props: CoreOsClusterProps, ctx: PlanContext): ClusterPlan {
+export function planCluster(given: CoreOsClusterProps, ctx: PlanContext): ClusterPlan {
   const issues = new IssueCollector();
+  const where = `CoreOsCluster "${ctx.path}"`;
+  const propsReason = checkPropsObject(given);
+  if (propsReason) issues.add("props", given, propsReason);
+  issues.throwIfAny(where);
+  const props: CoreOsClusterProps = given ?? {};
+  // Tokens first: their encoded values would only produce nonsense below.
+  for (const prop of findTokens(props, ctx.isToken ?? (() => false))) {
+    issues.add(prop, TOKEN_VALUE, LITERAL_REQUIRED);
+  }
+  issues.throwIfAny(where);
 
-  const name = props.name ?? ctx.id.toLowerCase().replace(/[^a-z0-9-]/g, "-");
-  if (!NAME_RE.test(name)) {
+  const name = props.name ?? defaultClusterName(ctx.id);
+  if (!isClusterName(name)) {
     issues.add(
       "name",
       name,
@@ -245,29 +450,28 @@ export function planCluster(props: CoreOsClusterProps, ctx: PlanContext): Cluste
   const memoryMiB = props.memoryMiB ?? 1024;
   checkRange(issues, "memoryMiB", memoryMiB, LIMITS.memoryMiB.min, LIMITS.memoryMiB.max);
 
-  const sshPublicKeys = props.sshPublicKeys ?? [];
-  if (!Array.isArray(sshPublicKeys)) {
-    issues.add("sshPublicKeys", sshPublicKeys, "a list of SSH public keys");
+  const sshPublicKeys: string[] = [];
+  const givenKeys = props.sshPublicKeys ?? [];
+  if (!Array.isArray(givenKeys)) {
+    issues.add("sshPublicKeys", givenKeys, "a list of SSH public keys");
   } else {
-    sshPublicKeys.forEach((key, i) => {
-      if (typeof key === "string" && key.includes("PRIVATE KEY")) {
+    givenKeys.forEach((key, i) => {
+      if (typeof key === "string" && containsPrivateKey(key)) {
         issues.add(
           `sshPublicKeys[${i}]`,
-          "-----BEGIN … PRIVATE KEY-----",
+          PRIVATE_KEY_SHOWN,
           "a public key (the .pub file); private keys never go into synthesized configs",
         );
-      } else if (typeof key !== "string" || !PUBLIC_KEY_RE.test(key.trim())) {
-        issues.add(
-          `sshPublicKeys[${i}]`,
-          key,
-          "an OpenSSH public key line: ssh-ed25519, ssh-rsa, ecdsa-sha2-nistp256/384/521 or sk-… followed by base64",
-        );
+        return;
       }
+      const parsed = parseSshPublicKey(key);
+      if ("reason" in parsed) issues.add(`sshPublicKeys[${i}]`, key, parsed.reason);
+      else sshPublicKeys.push(parsed.line);
     });
   }
 
   const networkCidr = props.networkCidr ?? "192.168.56.0/21";
-  const parsed = parseCidr(networkCidr);
+  const parsed = checkClusterNetwork(networkCidr);
   const network = "reason" in parsed ? undefined : parsed;
   if ("reason" in parsed) issues.add("networkCidr", networkCidr, parsed.reason);
 
@@ -285,7 +489,11 @@ export function planCluster(props: CoreOsClusterProps, ctx: PlanContext): Cluste
     );
   }
 
-  const etcd = props.etcd ?? {};
+  const givenEtcd: unknown = props.etcd ?? {};
+  if (!isPlainObject(givenEtcd)) {
+    issues.add("etcd", givenEtcd, "{ members?, clusterToken?, imageTag?, image?, tls? }");
+  }
+  const etcd: EtcdProps = isPlainObject(givenEtcd) ? givenEtcd : {};
   const defaultMembers = countOk && nodeCount < 3 ? 1 : 3;
   const members = etcd.members ?? defaultMembers;
   if (!(ETCD_MEMBER_COUNTS as readonly unknown[]).includes(members)) {
@@ -305,6 +513,22 @@ export function planCluster(props: CoreOsClusterProps, ctx: PlanContext): Cluste
   if (typeof imageTag !== "string" || !ETCD_TAG_RE.test(imageTag)) {
     issues.add("etcd.imageTag", imageTag, "an etcd v3 release tag such as v3.5.21");
   }
+  const image =
+    etcd.image ??
+    (etcd.imageTag === undefined
+      ? DEFAULT_IMAGES.etcd
+      : ContainerImage.unpinned(`quay.io/coreos/etcd:${imageTag}`));
+  if (etcd.image !== undefined) checkImage(issues, "etcd.image", etcd.image);
+  const tls = etcd.tls ?? EtcdTls.generatedCa();
+  if (!(tls instanceof EtcdTls)) {
+    issues.add(
+      "etcd.tls",
+      tls,
+      "EtcdTls.generatedCa(), EtcdTls.fromCa({...}), EtcdTls.fromCaFiles(...) or EtcdTls.disabled()",
+    );
+  } else {
+    tls.check(issues, "etcd.tls");
+  }
   const clusterToken = etcd.clusterToken ?? defaultToken(ctx, name);
   if (typeof clusterToken !== "string" || !/^[A-Za-z0-9._-]{1,64}$/.test(clusterToken)) {
     issues.add("etcd.clusterToken", clusterToken, "1-64 letters, digits, '.', '_' or '-'");
@@ -313,14 +537,14 @@ export function planCluster(props: CoreOsClusterProps, ctx: PlanContext): Cluste
   const family = os instanceof OperatingSystem ? os.family : undefined;
   const rebootStrategy =
     props.rebootStrategy ??
-    (family === OsFamily.FEDORA_COREOS ? RebootStrategy.REBOOT : RebootStrategy.ETCD_LOCK);
+    (family === OsFamily.FEDORA_COREOS ? RebootStrategy.STAGGERED : RebootStrategy.ETCD_LOCK);
   if (!(Object.values(RebootStrategy) as string[]).includes(rebootStrategy)) {
     issues.add("rebootStrategy", rebootStrategy, Object.values(RebootStrategy).join(" | "));
   } else if (family === OsFamily.FEDORA_COREOS && rebootStrategy === RebootStrategy.ETCD_LOCK) {
     issues.add(
       "rebootStrategy",
       rebootStrategy,
-      "reboot | off on Fedora CoreOS (its Zincati coordinates reboots through a FleetLock server, not etcd)",
+      "staggered | reboot | off on Fedora CoreOS (its Zincati coordinates reboots through a FleetLock server, not etcd; staggered gives each node its own reboot window)",
     );
   }
 
@@ -328,13 +552,19 @@ export function planCluster(props: CoreOsClusterProps, ctx: PlanContext): Cluste
   const files = props.files ?? [];
   if (!Array.isArray(units)) issues.add("units", units, "a list of systemd units");
   else checkUnits(issues, units);
+  const taken: TakenPaths = unitPaths(Array.isArray(units) ? units : []);
+  for (const p of RESERVED_PATHS) taken.set(p, "the cluster itself");
   if (!Array.isArray(files)) issues.add("files", files, "a list of files");
-  else checkFiles(issues, files);
+  else checkFiles(issues, files, "files", taken);
   const nodeFiles = props.nodeFiles ?? {};
-  for (const [nodeName, list] of Object.entries(nodeFiles)) {
-    const prop = `nodeFiles[${JSON.stringify(nodeName)}]`;
-    if (!Array.isArray(list)) issues.add(prop, list, "a list of files");
-    else checkFiles(issues, list, prop, Array.isArray(files) ? files.map((f) => f?.path) : []);
+  if (!isPlainObject(nodeFiles)) {
+    issues.add("nodeFiles", nodeFiles, "an object: node name → list of files");
+  } else {
+    for (const [nodeName, list] of Object.entries(nodeFiles)) {
+      const prop = `nodeFiles[${JSON.stringify(nodeName)}]`;
+      if (!Array.isArray(list)) issues.add(prop, list, "a list of files");
+      else checkFiles(issues, list, prop, new Map(taken));
+    }
   }
 
   // Addresses only when the inputs they depend on are sound.
@@ -365,7 +595,7 @@ export function planCluster(props: CoreOsClusterProps, ctx: PlanContext): Cluste
         });
       }
       const known = new Set(nodes.map((n) => n.name));
-      for (const nodeName of Object.keys(nodeFiles)) {
+      for (const nodeName of isPlainObject(nodeFiles) ? Object.keys(nodeFiles) : []) {
         if (!known.has(nodeName)) {
           issues.add(
             "nodeFiles",
@@ -377,10 +607,17 @@ export function planCluster(props: CoreOsClusterProps, ctx: PlanContext): Cluste
     }
   }
 
+  const membership = planMembership(
+    issues,
+    nodes,
+    ctx.previousMembership,
+    ctx.membershipRecordFile ?? "the membership record",
+  );
   issues.throwIfAny(`CoreOsCluster "${ctx.path}"`);
 
   const withFiles = nodes.map((n) => ({ ...n, files: nodeFiles[n.name] ?? [] }));
   const memberNodes = withFiles.filter((n) => n.etcdMember);
+  const scheme = tls instanceof EtcdTls && tls.enabled ? "https" : "http";
   return {
     name,
     os,
@@ -388,7 +625,7 @@ export function planCluster(props: CoreOsClusterProps, ctx: PlanContext): Cluste
     nodes: withFiles,
     cpus,
     memoryMiB,
-    sshPublicKeys: sshPublicKeys.map((k) => k.trim()),
+    sshPublicKeys,
     network: network as Ipv4Network,
     subnets: subnets as Ipv4Network[],
     firstHostNumber,
@@ -396,15 +633,24 @@ export function planCluster(props: CoreOsClusterProps, ctx: PlanContext): Cluste
       members: memberNodes,
       clusterToken,
       imageTag,
-      initialCluster: memberNodes
-        .map((m) => `${m.name}=http://${m.address}:${ETCD_PEER_PORT}`)
+      image,
+      scheme,
+      tlsSource: scheme === "https" ? tls : undefined,
+      bootstrap: membership.bootstrap,
+      initialCluster: membership.bootstrap
+        .map((m) => `${m.name}=${scheme}://${m.address}:${ETCD_PEER_PORT}`)
         .join(","),
-      clientEndpoints: memberNodes.map((m) => `http://${m.address}:${ETCD_CLIENT_PORT}`),
+      seedEndpoints: membership.bootstrap.map(
+        (m) => `${scheme}://${m.address}:${ETCD_CLIENT_PORT}`,
+      ),
+      clientEndpoints: memberNodes.map((m) => `${scheme}://${m.address}:${ETCD_CLIENT_PORT}`),
+      record: membership.record,
     },
     standby,
     rebootStrategy,
     units,
     files,
+    path: ctx.path,
   };
 }
 

@@ -1,3 +1,5 @@
+import { ContainerImage } from "../core/container-image";
+import { EtcdTls } from "../etcd/tls";
 import { OperatingSystem } from "./operating-system";
 import { RebootStrategy } from "./reboot-strategy";
 
@@ -59,10 +61,22 @@ export interface EtcdProps {
    */
   readonly clusterToken?: string | undefined;
   /**
-   * etcd container image tag run by `etcd-member.service`.
+   * etcd container image tag run by `etcd-member.service`; ignored when
+   * `image` is given.
    * @default "v3.5.21"
    */
   readonly imageTag?: string | undefined;
+  /**
+   * The etcd image every member runs (and whose etcdctl the membership
+   * scripts use). Pin it: `ContainerImage.pinned("quay.io/coreos/etcd:v3.5.21@sha256:…")`.
+   * @default - quay.io/coreos/etcd:<imageTag>, unpinned (each synth warns)
+   */
+  readonly image?: ContainerImage | undefined;
+  /**
+   * TLS for etcd's client and peer traffic.
+   * @default EtcdTls.generatedCa(): mutual TLS with a CA kept in the state folder
+   */
+  readonly tls?: EtcdTls | undefined;
 }
 
 /**
@@ -82,8 +96,8 @@ export interface CoreOsClusterProps {
    */
   readonly nodeCount?: number | undefined;
   /**
-   * Node name prefix; nodes are `<prefix>-01`, `<prefix>-02`, … zero-padded to
-   * fit the count (`core-001` from 100 nodes on).
+   * Node name prefix; nodes are `<prefix>-01`, `<prefix>-02`, … `<prefix>-99`,
+   * `<prefix>-100`: two digits at least, so growing renames no node.
    * @default "core"
    */
   readonly namePrefix?: string | undefined;
@@ -156,7 +170,7 @@ export interface CoreOsClusterProps {
   readonly standby?: number | undefined;
   /**
    * What a node does after an OS update.
-   * @default RebootStrategy.ETCD_LOCK on Flatcar, RebootStrategy.REBOOT on Fedora CoreOS
+   * @default RebootStrategy.ETCD_LOCK on Flatcar, RebootStrategy.STAGGERED on Fedora CoreOS
    */
   readonly rebootStrategy?: RebootStrategy | undefined;
 }

@@ -10,11 +10,13 @@ export interface Ipv4Network {
   readonly size: number;
 }
 
-const OCTETS = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+// No leading zeros: "010" is 8 to inet_aton (octal) and an error to Go and Terraform.
+const OCTET = "(0|[1-9]\\d{0,2})";
+const OCTETS = new RegExp(`^${OCTET}\\.${OCTET}\\.${OCTET}\\.${OCTET}$`);
 
-/** Parses a dotted-quad IPv4 address; undefined when it is not one. */
+/** Parses a dotted-quad IPv4 address without leading zeros; undefined when it is not one. */
 export function parseIpv4(text: string): number | undefined {
-  const m = OCTETS.exec(text);
+  const m = typeof text === "string" ? OCTETS.exec(text) : null;
   if (!m) return undefined;
   const parts = m.slice(1).map(Number);
   if (parts.some((p) => p > 255)) return undefined;
@@ -34,8 +36,13 @@ export function parseCidr(text: string): Ipv4Network | { readonly reason: string
   const [addr, len, ...rest] = String(text).split("/");
   const base = parseIpv4(addr ?? "");
   const prefixLength = Number(len);
-  if (base === undefined || rest.length > 0 || !/^\d{1,2}$/.test(len ?? "") || prefixLength > 32) {
-    return { reason: "an IPv4 CIDR such as 192.168.56.0/21" };
+  if (
+    base === undefined ||
+    rest.length > 0 ||
+    !/^(0|[1-9]\d?)$/.test(len ?? "") ||
+    prefixLength > 32
+  ) {
+    return { reason: "an IPv4 CIDR such as 192.168.56.0/21 (no leading zeros)" };
   }
   const size = 2 ** (32 - prefixLength);
   if (base % size !== 0) {
@@ -58,4 +65,9 @@ export function hostAddress(network: Ipv4Network, hostNumber: number): string | 
 export function contains(network: Ipv4Network, address: string): boolean {
   const value = parseIpv4(address);
   return value !== undefined && value >= network.base && value < network.base + network.size;
+}
+
+/** The dotted-quad netmask of a prefix length: 21 → `255.255.248.0`. */
+export function netmaskOf(prefixLength: number): string {
+  return formatIpv4(prefixLength === 0 ? 0 : (0xffffffff << (32 - prefixLength)) >>> 0);
 }

@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Construct } from "constructs";
 import { TerraformStack } from "cdktf";
+import { ClusterConfigError } from "./errors";
 
 // cdktf calls `onSynthesize` of any construct carrying this symbol, after the
 // stack folder exists and before the stack JSON is written (TerraformAsset
@@ -15,12 +16,43 @@ interface SynthesisSession {
   };
 }
 
+/** Runs `fn` when cdktf synthesizes the construct's stack (after the stack folder exists). */
+export function onSynthesize(
+  construct: Construct,
+  fn: (session: { readonly outdir: string }) => void,
+): void {
+  Object.defineProperty(construct, CUSTOM_SYNTHESIS, {
+    value: { onSynthesize: fn },
+    enumerable: false,
+  });
+}
+
+/** A file with its permission bits. */
+export interface SynthesizedFile {
+  readonly contents: string;
+  /** e.g. 0o600 for a file that holds private keys. */
+  readonly mode: number;
+}
+
+/** Relative file path → contents (written 0644), or contents with a mode. */
+export type SynthesizedFileSet = Readonly<Record<string, string | SynthesizedFile>>;
+
 /** Props of SynthesizedFiles. */
 export interface SynthesizedFilesProps {
   /** Folder relative to the stack's working directory, e.g. `clusters/core`. */
   readonly directory: string;
-  /** Relative file path → contents, or a function that gives them when the stack is written. */
-  readonly files: Readonly<Record<string, string>> | (() => Readonly<Record<string, string>>);
+  /**
+   * Relative file path → contents (written 0644), or contents with a mode; or
+   * a function that gives them when the stack is written (after every
+   * construct has added what it adds).
+   */
+  readonly files: SynthesizedFileSet | (() => SynthesizedFileSet);
+  /**
+   * The owner's prop that decides the folder, named when another construct
+   * of the stack already writes there.
+   * @default "cluster"
+   */
+  readonly folderProp?: string;
 }
 
 /** Lists the files written by the last synth, so the next one removes only its own stale files. */
@@ -47,10 +79,31 @@ export class SynthesizedFiles extends Construct {
     this.directory = dir;
     this.files = props.files;
     const stack = TerraformStack.of(this);
-    Object.defineProperty(this, CUSTOM_SYNTHESIS, {
-      value: { onSynthesize: (session: SynthesisSession) => this.write(session, stack) },
-      enumerable: false,
-    });
+    this.assertFolderFree(stack, props.folderProp ?? "cluster");
+    onSynthesize(this, (session) => this.write(session as SynthesisSession, stack));
+  }
+
+  // Two constructs writing one folder would overwrite each other's files (and prune them).
+  private assertFolderFree(stack: TerraformStack, prop: string): void {
+    const inside = (a: string, b: string) => a === b || a.startsWith(`${b}/`);
+    const other = stack.node
+      .findAll()
+      .find(
+        (c): c is SynthesizedFiles =>
+          c instanceof SynthesizedFiles &&
+          c !== this &&
+          (inside(c.directory, this.directory) || inside(this.directory, c.directory)),
+      );
+    if (!other) return;
+    const owner = (c: Construct) => c.node.scope ?? c;
+    const describe = (c: Construct) => `${owner(c).constructor.name} "${owner(c).node.path}"`;
+    throw new ClusterConfigError(describe(this), [
+      {
+        prop,
+        value: this.directory,
+        allowed: `an artifact folder no other construct of stack "${stack.node.id}" writes: ${describe(other)} writes ${other.directory} (one target per cluster and kind, one name per cluster)`,
+      },
+    ]);
   }
 
   private write(session: SynthesisSession, stack: TerraformStack): void {
@@ -64,11 +117,32 @@ export class SynthesizedFiles extends Construct {
     for (const rel of previous) {
       if (!(rel in files)) fs.rmSync(path.join(root, rel), { force: true });
     }
-    for (const [rel, contents] of Object.entries(files)) {
+    // A file the last synth wrote is left alone when its text and mode are unchanged:
+    // no write, its modification time kept (a re-synth of 1,000 nodes rewrites nothing).
+    const written = new Set(previous);
+    const folders = new Set<string>();
+    for (const [rel, file] of Object.entries(files)) {
       const target = path.join(root, rel);
-      fs.mkdirSync(path.dirname(target), { recursive: true });
-      fs.writeFileSync(target, contents);
+      const { contents, mode } = typeof file === "string" ? { contents: file, mode: 0o644 } : file;
+      if (written.has(rel) && unchanged(target, contents, mode)) continue;
+      const folder = path.dirname(target);
+      if (!folders.has(folder)) fs.mkdirSync(folder, { recursive: true });
+      folders.add(folder);
+      // A private file is made private before it gets its contents (and stays so when it existed).
+      const tmp = `${target}.${process.pid}.tmp`;
+      fs.writeFileSync(tmp, contents, { mode });
+      fs.chmodSync(tmp, mode);
+      fs.renameSync(tmp, target);
     }
     fs.writeFileSync(listPath, `${JSON.stringify(Object.keys(files).sort(), null, 2)}\n`);
+  }
+}
+
+/** True when `file` holds exactly `contents` with permission bits `mode`. */
+function unchanged(file: string, contents: string, mode: number): boolean {
+  try {
+    return (fs.statSync(file).mode & 0o7777) === mode && fs.readFileSync(file, "utf8") === contents;
+  } catch {
+    return false;
   }
 }

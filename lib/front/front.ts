@@ -1,7 +1,20 @@
+import { Token } from "cdktf";
 import { Construct } from "constructs";
 import { ClusterConfigError } from "../core/errors";
+import { checkPropsObject } from "../core/validate";
+import { Policy } from "../policy/policy";
 import { FrontProtocol, ListenerProps, TargetGroupProps } from "./options";
-import { FrontPlan, planFront, planListenerProps, planTargetGroup, TargetGroupPlan } from "./plan";
+import {
+  FRONT_NAME,
+  FRONT_NAME_ALLOWED,
+  FrontPlan,
+  planFront,
+  planListenerProps,
+  planTargetGroup,
+  TargetGroupPlan,
+} from "./plan";
+
+const isToken = (v: unknown): boolean => Token.isUnresolved(v);
 
 /** Props of NlbFront. */
 export interface NlbFrontProps {
@@ -36,13 +49,21 @@ export class NlbFront extends Construct {
 
   constructor(scope: Construct, id: string, props: NlbFrontProps = {}) {
     super(scope, id);
-    const name = props.name ?? id.toLowerCase();
-    if (!/^[a-z][a-z0-9-]{0,23}$/.test(name)) {
+    const propsReason = checkPropsObject(props);
+    if (propsReason) {
       throw new ClusterConfigError(`NlbFront "${this.node.path}"`, [
-        { prop: "name", value: name, allowed: "1-24 of a-z 0-9 -, starting with a letter" },
+        { prop: "props", value: props, allowed: propsReason },
+      ]);
+    }
+    const name = props?.name ?? id.toLowerCase();
+    if (typeof name !== "string" || isToken(name) || !FRONT_NAME.test(name)) {
+      throw new ClusterConfigError(`NlbFront "${this.node.path}"`, [
+        { prop: "name", value: name, allowed: FRONT_NAME_ALLOWED },
       ]);
     }
     this.frontName = name;
+    // Checked once a target has read the front: an unused front is not deployed.
+    Policy._declare(this, { kind: "front", plan: () => this.frozenPlan });
   }
 
   /** The listeners, in the order added. */
@@ -58,6 +79,7 @@ export class NlbFront extends Construct {
       props,
       this.listenerList.map((l) => ({ name: l.listenerName, port: l.port })),
       this.node.path,
+      isToken,
     );
     const listener = new FrontListener(this, id, planned);
     this.listenerList.push(listener);
@@ -71,7 +93,13 @@ export class NlbFront extends Construct {
    */
   public drain(member: { readonly name: string }): void {
     this.assertOpen("drain");
-    if (!this.drained.includes(member.name)) this.drained.push(member.name);
+    const name = member?.name;
+    if (typeof name !== "string") {
+      throw new ClusterConfigError(`NlbFront "${this.node.path}"`, [
+        { prop: "drain", value: member, allowed: "a node (cluster.nodeNamed(...)) or { name }" },
+      ]);
+    }
+    if (!this.drained.includes(name)) this.drained.push(name);
   }
 
   /**
@@ -146,6 +174,7 @@ export class FrontListener extends Construct {
       this.protocol,
       props,
       `listener "${this.listenerName}" of NlbFront "${this.front.node.path}"`,
+      isToken,
     );
     this.group = new FrontTargetGroup(this, id, plan);
     return this.group;

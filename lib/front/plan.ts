@@ -10,7 +10,14 @@ import {
   TargetGroupProps,
 } from "./options";
 import { FrontMember } from "./target";
-import { parseIpv4 } from "../core/network";
+import {
+  checkHostAddress,
+  checkPropsObject,
+  findTokens,
+  isPlainObject,
+  LITERAL_REQUIRED,
+  TOKEN_VALUE,
+} from "../core/validate";
 
 /** Health check with every default resolved but the target-specific timing. */
 export interface HealthCheckPlan {
@@ -63,9 +70,41 @@ export interface FrontPlan {
   readonly draining: readonly string[];
 }
 
-/** Names of listeners and target groups: usable as HAProxy section and AWS resource names. */
-const NAME = /^[a-z][a-z0-9-]{0,23}$/;
-const NAME_ALLOWED = "1-24 of a-z 0-9 -, starting with a letter";
+/**
+ * Names of fronts, listeners and target groups: usable as HAProxy section
+ * names and inside AWS names (which may not end with a hyphen).
+ */
+export const FRONT_NAME = /^[a-z]([a-z0-9-]{0,22}[a-z0-9])?$/;
+export const FRONT_NAME_ALLOWED =
+  "1-24 of a-z 0-9 -, starting with a letter and not ending with '-' (AWS names may not)";
+const NAME = FRONT_NAME;
+const NAME_ALLOWED = FRONT_NAME_ALLOWED;
+
+/** Health check paths: URL path (and query) characters HAProxy and AWS read literally. */
+const HEALTH_PATH =
+  /^\/([A-Za-z0-9\-._~!&()*+,;=:@/]|%[0-9A-Fa-f]{2})*(\?([A-Za-z0-9\-._~!&()*+,;=:@/?]|%[0-9A-Fa-f]{2})*)?$/;
+
+/** Members: host names. */
+const MEMBER_NAME = /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** Checks that a props argument is an object and holds no tokens (but under `skip`). */
+function checkPropsArgument(
+  issues: IssueCollector,
+  props: unknown,
+  isToken: (v: unknown) => boolean,
+  skip: readonly string[] = [],
+): void {
+  const reason = checkPropsObject(props);
+  if (reason || props === undefined) {
+    issues.add("props", props, reason ?? "an object of props");
+    return;
+  }
+  for (const prop of findTokens(props, isToken, "", skip)) {
+    issues.add(prop, TOKEN_VALUE, LITERAL_REQUIRED);
+  }
+}
+
+const noTokens = (): boolean => false;
 
 /** A whole number from `min` to `max`. */
 export function isWhole(v: unknown, min: number, max: number): v is number {
@@ -76,15 +115,23 @@ function isDuration(v: unknown): v is Duration {
   return v instanceof Duration;
 }
 
+/** A Duration of whole milliseconds from `min` to `max` ms. */
+function isDurationIn(v: unknown, min: number, max: number): boolean {
+  return isDuration(v) && isWhole(v.toMilliseconds(), min, max);
+}
+
 /** Checks one listener's props against the listeners already on the front. */
 export function planListenerProps(
   id: string,
   props: ListenerProps,
   existing: readonly { name: string; port: number }[],
   frontPath: string,
+  isToken: (v: unknown) => boolean = noTokens,
 ): { name: string; port: number; protocol: FrontProtocol } {
   const issues = new IssueCollector();
-  if (!NAME.test(id)) issues.add("id", id, NAME_ALLOWED);
+  checkPropsArgument(issues, props, isToken);
+  issues.throwIfAny(`listener "${id}" of NlbFront "${frontPath}"`);
+  if (typeof id !== "string" || !NAME.test(id)) issues.add("id", id, NAME_ALLOWED);
   if (existing.some((l) => l.name === id))
     issues.add("id", id, "a name not used by another listener");
   const port = props?.port;
@@ -105,9 +152,12 @@ export function planTargetGroup(
   listenerProtocol: FrontProtocol,
   props: TargetGroupProps,
   where: string,
+  isToken: (v: unknown) => boolean = noTokens,
 ): TargetGroupPlan {
   const issues = new IssueCollector();
-  if (!NAME.test(id)) issues.add("id", id, NAME_ALLOWED);
+  checkPropsArgument(issues, props, isToken, ["targets"]);
+  issues.throwIfAny(`target group "${id}" of ${where}`);
+  if (typeof id !== "string" || !NAME.test(id)) issues.add("id", id, NAME_ALLOWED);
   const port = props?.port;
   if (!isWhole(port, 1, 65535)) issues.add("port", port, "a port 1-65535");
 
@@ -122,12 +172,19 @@ export function planTargetGroup(
         return;
       }
       for (const m of t.frontMembers()) {
-        if (members.some((o) => o.name === m.name)) {
+        const addressReason = checkHostAddress(m?.address);
+        if (typeof m?.name !== "string" || !MEMBER_NAME.test(m.name)) {
+          issues.add(
+            `targets[${i}]`,
+            m?.name,
+            "member names of 1-63 a-z 0-9 -, starting with a letter, not ending with '-'",
+          );
+        } else if (members.some((o) => o.name === m.name)) {
           issues.add(`targets[${i}]`, m.name, "each member once: this name is already a member");
-        } else if (!/^[a-z][a-z0-9-]{0,62}$/.test(m.name)) {
-          issues.add(`targets[${i}]`, m.name, "member names of a-z 0-9 -, starting with a letter");
-        } else if (parseIpv4(m.address) === undefined) {
-          issues.add(`targets[${i}]`, m.address, `an IPv4 address for member ${m.name}`);
+        } else if (addressReason) {
+          issues.add(`targets[${i}]`, m.address, `${addressReason} for member ${m.name}`);
+        } else if (typeof m.standby !== "boolean") {
+          issues.add(`targets[${i}]`, m.standby, `standby: true | false for member ${m.name}`);
         } else {
           members.push(m);
         }
@@ -151,18 +208,30 @@ export function planTargetGroup(
     issues.add("affinity", affinity, Object.values(ClientAffinity).join(" | "));
   }
 
-  const healthCheck = planHealthCheck(props?.healthCheck ?? {}, listenerProtocol, port, issues);
+  const givenCheck: unknown = props?.healthCheck ?? {};
+  if (!isPlainObject(givenCheck)) {
+    issues.add("healthCheck", givenCheck, "a health check { protocol?, path?, port?, … }");
+  }
+  const healthCheck = planHealthCheck(
+    isPlainObject(givenCheck) ? givenCheck : {},
+    listenerProtocol,
+    port,
+    issues,
+  );
   const retryTimeout = props?.retryTimeout;
   if (retryTimeout !== undefined) {
-    const ms = isDuration(retryTimeout) ? retryTimeout.toMilliseconds() : NaN;
     if (listenerProtocol !== FrontProtocol.HTTP) {
       issues.add(
         "retryTimeout",
-        String(retryTimeout),
+        isDuration(retryTimeout) ? retryTimeout.toString() : retryTimeout,
         "left out on TCP listeners (HTTP requests only)",
       );
-    } else if (!(Number.isInteger(ms) && ms >= 100 && ms <= 600_000)) {
-      issues.add("retryTimeout", retryTimeout, "a Duration from 100ms to 10 minutes");
+    } else if (!isDurationIn(retryTimeout, 100, 600_000)) {
+      issues.add(
+        "retryTimeout",
+        isDuration(retryTimeout) ? retryTimeout.toString() : retryTimeout,
+        "a Duration of whole milliseconds from 100 ms to 10 minutes",
+      );
     }
   }
   issues.throwIfAny(`target group "${id}" of ${where}`);
@@ -195,8 +264,12 @@ function planHealthCheck(
   let path: string | undefined;
   if (protocol === HealthCheckProtocol.HTTP) {
     path = hc.path ?? "/";
-    if (typeof path !== "string" || !/^\/[\x21-\x7e]*$/.test(path) || path.length > 1024) {
-      issues.add("healthCheck.path", path, "an absolute URL path without spaces, e.g. /healthz");
+    if (typeof path !== "string" || !HEALTH_PATH.test(path) || path.length > 1024) {
+      issues.add(
+        "healthCheck.path",
+        path,
+        "an absolute URL path of at most 1024 characters, e.g. /healthz?full=1: letters, digits, - . _ ~ ! & ( ) * + , ; = : @ / and %XX escapes (no spaces, quotes, #, $ or \\)",
+      );
     }
   } else if (hc.path !== undefined) {
     issues.add("healthCheck.path", hc.path, "no path with a TCP health check");
@@ -205,20 +278,19 @@ function planHealthCheck(
   if (!isWhole(port, 1, 65535)) issues.add("healthCheck.port", port, "a port 1-65535");
   for (const key of ["interval", "timeout"] as const) {
     const d = hc[key];
-    if (
-      d !== undefined &&
-      (!isDuration(d) || d.toMilliseconds() < 100 || d.toMilliseconds() > 300_000)
-    ) {
+    if (d !== undefined && !isDurationIn(d, 100, 300_000)) {
       issues.add(
         `healthCheck.${key}`,
         isDuration(d) ? d.toString() : d,
-        "a Duration from 100 ms to 300 s",
+        "a Duration of whole milliseconds from 100 ms to 300 s (HAProxy takes whole ms)",
       );
     }
   }
   if (
     isDuration(hc.timeout) &&
     isDuration(hc.interval) &&
+    isDurationIn(hc.timeout, 100, 300_000) &&
+    isDurationIn(hc.interval, 100, 300_000) &&
     hc.timeout.toMilliseconds() > hc.interval.toMilliseconds()
   ) {
     issues.add(
@@ -283,8 +355,13 @@ export function planFront(
   }
   for (const l of listeners) {
     const tg = l.targetGroup;
-    if (tg && tg.members.every((m) => draining.includes(m.name))) {
-      issues.add("drain", draining.join(","), `at least one member of "${tg.name}" not draining`);
+    const active = tg?.members.filter((m) => !m.standby) ?? [];
+    if (tg && active.length > 0 && active.every((m) => draining.includes(m.name))) {
+      issues.add(
+        "drain",
+        active.map((m) => m.name).join(","),
+        `at least one active member of "${tg.name}" not draining: standby members only stand in for failed nodes (and an AWS load balancer never registers them), so draining every active one leaves no target`,
+      );
     }
   }
   issues.throwIfAny(`NlbFront "${frontPath}"`);
@@ -304,4 +381,32 @@ export function planFront(
       };
     }),
   };
+}
+
+/**
+ * Reports front members that belong to a cluster other than the one a target
+ * runs: the target would send traffic to machines it does not run (another
+ * cluster's addresses). Hosts outside any cluster (FrontTargets.host) pass.
+ */
+export function checkFrontRunsCluster(
+  issues: IssueCollector,
+  front: FrontPlan,
+  cluster: { readonly path: string },
+): void {
+  for (const l of front.listeners) {
+    const foreign = [
+      ...new Set(
+        l.targetGroup.members
+          .filter((m) => m.cluster !== undefined && m.cluster !== cluster.path)
+          .map((m) => m.cluster),
+      ),
+    ];
+    for (const other of foreign) {
+      issues.add(
+        `front (listener "${l.name}")`,
+        `targets of CoreOsCluster "${other}"`,
+        `targets of the cluster this target runs (CoreOsCluster "${cluster.path}") or FrontTargets.host(...): it does not run "${other}"'s nodes`,
+      );
+    }
+  }
 }

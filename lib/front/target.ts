@@ -6,6 +6,11 @@ export interface FrontMember {
   readonly address: string;
   /** Standby (the I of N+I): traffic only while fewer than all active members are up. */
   readonly standby: boolean;
+  /**
+   * Construct path of the CoreOsCluster the member belongs to; undefined for
+   * hosts outside any cluster. A target runs only its own cluster's nodes.
+   */
+  readonly cluster?: string;
 }
 
 /** Anything a front can balance over: a CoreOsCluster, or hosts from `FrontTargets`. */
@@ -22,7 +27,7 @@ export class FrontTargets {
     address: string,
     options: { standby?: boolean } = {},
   ): IFrontTarget {
-    const member: FrontMember = { name, address, standby: options.standby ?? false };
+    const member: FrontMember = { name, address, standby: options?.standby ?? false };
     return { frontMembers: () => [member] };
   }
 

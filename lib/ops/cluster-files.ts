@@ -31,7 +31,10 @@ export interface ClusterDescription {
     readonly standby: boolean;
   }[];
   readonly etcdEndpoints: readonly string[];
-  readonly etcdImageTag: string;
+  /** The image the members run (etcdctl comes from it where a node has none). */
+  readonly etcdImage: string;
+  /** True when etcd speaks mutual TLS: etcdctl needs the node's client certificate. */
+  readonly etcdTls: boolean;
   /** etcd prefix of the runtime state (drains, services). */
   readonly keyPrefix: string;
   readonly services: readonly ServiceSummary[];
@@ -81,7 +84,7 @@ export function findCluster(outdir: string, stack?: string, cluster?: string): C
   const clusterDir = path.join(stackDir, CLUSTERS_DIRECTORY, clusterName);
   const summary = readJson(path.join(clusterDir, "cluster.json")) as {
     name: string;
-    etcd: { clientEndpoints: string[]; imageTag: string };
+    etcd: { clientEndpoints: string[]; imageTag: string; image?: string };
     nodes: { name: string; address: string; etcd: string; state: string }[];
   };
   const servicesDir = path.join(clusterDir, SERVICES_DIRECTORY);
@@ -104,7 +107,8 @@ export function findCluster(outdir: string, stack?: string, cluster?: string): C
       standby: n.state === "standby",
     })),
     etcdEndpoints: summary.etcd.clientEndpoints,
-    etcdImageTag: summary.etcd.imageTag,
+    etcdImage: summary.etcd.image ?? `quay.io/coreos/etcd:${summary.etcd.imageTag}`,
+    etcdTls: summary.etcd.clientEndpoints.some((e) => e.startsWith("https://")),
     keyPrefix: services[0]?.keyPrefix ?? `/coreos-cluster/${summary.name}`,
     services,
     ...(fs.existsSync(path.join(vagrantDir, "Vagrantfile")) ? { vagrantDir } : {}),

@@ -1,6 +1,9 @@
+import * as path from "node:path";
+import { ETCD_TLS_DIR, ETCD_TLS_FILES } from "../render/etcd-environment";
+import { NODE_ETCDCTL_PATH } from "../render/failover-units";
 import { FRONT_STATS_SOCKET } from "../render/front-ignition";
 import { FRONT_SERVER_STATE_FILE } from "../render/haproxy";
-import { shellQuote } from "../render/failover-units";
+import { shellQuote } from "../render/shell";
 import { drainSource, runtimeServers, RuntimeServer, setServerState } from "../front/runtime";
 import {
   ClusterDescription,
@@ -16,6 +19,8 @@ export interface OperationsOptions {
   readonly haproxySocket?: (front: string) => string;
   /** @default - FRONT_SERVER_STATE_FILE on every front machine */
   readonly serverStateFile?: (front: string) => string;
+  /** Where a node keeps etcd's CA and its client certificate and key. @default - ETCD_TLS_DIR */
+  readonly etcdTlsDir?: (node: string) => string;
 }
 
 export interface NodeStatus {
@@ -108,15 +113,26 @@ export class ClusterOperations {
 
   // ---- etcd -----------------------------------------------------------------------
 
-  /** A shell script running etcdctl on a node: the agents' copy, a host one, or the pinned image. */
-  private etcdScript(args: readonly string[]): string {
-    const tag = this.cluster.etcdImageTag;
+  /**
+   * A shell script running etcdctl on a node as root, with the node's own
+   * client certificate when etcd speaks TLS: the agents' copy, a host one, or
+   * one from the cluster's etcd image.
+   */
+  private etcdScript(node: string, args: readonly string[]): string {
+    const tls = this.options.etcdTlsDir?.(node) ?? ETCD_TLS_DIR;
+    const q = shellQuote;
+    const file = (f: string) => q(`${tls}/${path.posix.basename(f)}`);
+    const env = this.cluster.etcdTls
+      ? ` ETCDCTL_CACERT=${file(ETCD_TLS_FILES.ca)} ETCDCTL_CERT=${file(ETCD_TLS_FILES.clientCert)} ETCDCTL_KEY=${file(ETCD_TLS_FILES.clientKey)}`
+      : "";
+    const pass = ["API", "ENDPOINTS", "CACERT", "CERT", "KEY"].map((v) => `-e ETCDCTL_${v}`);
     return [
-      `export ETCDCTL_API=3 ETCDCTL_ENDPOINTS=${shellQuote(this.cluster.etcdEndpoints.join(","))}`,
-      `if [ -x /opt/bin/etcdctl-${tag} ]; then e=/opt/bin/etcdctl-${tag}`,
-      `elif command -v etcdctl >/dev/null 2>&1; then e=etcdctl`,
-      `else e="docker run --rm --net host quay.io/coreos/etcd:${tag} etcdctl"; fi`,
-      `$e --dial-timeout=2s --command-timeout=5s ${args.map(shellQuote).join(" ")}`,
+      `export ETCDCTL_API=3 ETCDCTL_ENDPOINTS=${q(this.cluster.etcdEndpoints.join(","))}${env}`,
+      `if [ -x ${NODE_ETCDCTL_PATH} ]; then e() { ${NODE_ETCDCTL_PATH} "$@"; }`,
+      `elif command -v etcdctl >/dev/null 2>&1; then e() { etcdctl "$@"; }`,
+      `else r=$(command -v docker || command -v podman); z=; case $r in *podman) z=,z ;; esac`,
+      `  e() { "$r" run --rm --net host --volume ${q(`${tls}:${tls}:ro`)}"$z" ${pass.join(" ")} ${q(this.cluster.etcdImage)} /usr/local/bin/etcdctl "$@"; }; fi`,
+      `e --dial-timeout=2s --command-timeout=5s ${args.map(q).join(" ")}`,
     ].join("\n");
   }
 
@@ -140,7 +156,7 @@ export class ClusterOperations {
     const up = new Set(await this.transport.machines());
     const attempts: (ExecResult & { node: string })[] = [];
     for (const n of this.cluster.nodes.filter((x) => up.has(x.name))) {
-      const r = await this.transport.exec(n.name, this.etcdScript(args), 30_000);
+      const r = await this.transport.exec(n.name, this.etcdScript(n.name, args), 30_000);
       attempts.push({ ...r, node: n.name });
       if (enough(r)) break;
     }

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { shellQuote } from "../render/failover-units";
+import { shellQuote } from "../render/shell";
 
 /** What a command on a machine gave back. */
 export interface ExecResult {

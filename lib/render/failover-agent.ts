@@ -246,7 +246,7 @@ failback_due() {
 run_check() {
   a=$(address_of "$NODE")
   case "$CHECK_KIND" in
-    http) curl -fsS -o /dev/null --max-time "$CHECK_TIMEOUT_S" "http://$a:$CHECK_PORT$CHECK_PATH" ;;
+    http) curl -fsSg -o /dev/null --max-time "$CHECK_TIMEOUT_S" "http://$a:$CHECK_PORT$CHECK_PATH" ;;
     tcp) timeout -s KILL "$CHECK_TIMEOUT_S" bash -c "exec 3<>/dev/tcp/$a/$CHECK_PORT" ;;
     command) timeout -s KILL "$CHECK_TIMEOUT_S" sh -c "$CHECK_COMMAND" ;;
   esac >/dev/null 2>&1

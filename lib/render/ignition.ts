@@ -2,13 +2,36 @@ import { gunzipSync, gzipSync } from "node:zlib";
 import { ClusterPlan, NodePlan } from "../cluster/plan";
 import { OsFamily } from "../cluster/operating-system";
 import { RebootStrategy } from "../cluster/reboot-strategy";
-import { etcdMemberEnvironment, ETCD_DATA_DIR, renderEnvironmentDropin } from "./etcd-environment";
+import {
+  EnvironmentSettings,
+  etcdClientSettings,
+  etcdctlEnvironment,
+  etcdMemberEnvironment,
+  ETCD_ENV_FILE,
+  renderEnvironmentDropin,
+  renderEnvironmentFile,
+} from "./etcd-environment";
+import {
+  ETCD_JOIN_ENV_FILE,
+  ETCD_JOIN_SCRIPT,
+  ETCD_JOIN_SCRIPT_TEXT,
+  etcdJoinEnvironment,
+  etcdLeaveUnit,
+  etcdMemberUnit,
+  etcdPromoteUnit,
+  etcdTlsFiles,
+} from "./etcd-units";
+import { withEnabledUnitLinks } from "./enabled-units";
+import {
+  bootUnitNames,
+  etcdReadyConditions,
+  READY_CHECK_PATH,
+  ReadyCondition,
+  renderReadyCheck,
+} from "./ready-check";
 
 /** The Ignition spec version rendered; Flatcar and Fedora CoreOS both accept it. */
 export const IGNITION_VERSION = "3.3.0";
-
-/** Name of the drop-in that carries a member's etcd settings. */
-export const ETCD_DROPIN = "20-etcd-member.conf";
 
 /** The subset of the Ignition v3.3 schema this renderer emits. */
 export interface IgnitionConfig {
@@ -16,7 +39,10 @@ export interface IgnitionConfig {
   readonly passwd: {
     readonly users: ReadonlyArray<{ readonly name: string; readonly sshAuthorizedKeys?: string[] }>;
   };
-  readonly storage: { readonly files: readonly IgnitionFile[] };
+  readonly storage: {
+    readonly files: readonly IgnitionFile[];
+    readonly links?: readonly IgnitionLink[];
+  };
   readonly systemd: { readonly units: readonly IgnitionUnit[] };
 }
 
@@ -25,6 +51,14 @@ export interface IgnitionFile {
   readonly mode: number;
   readonly overwrite: boolean;
   readonly contents: { readonly source: string; readonly compression?: "gzip" };
+}
+
+/** A symbolic link Ignition creates (`storage.links`). */
+export interface IgnitionLink {
+  readonly path: string;
+  readonly target: string;
+  readonly hard: boolean;
+  readonly overwrite: boolean;
 }
 
 export interface IgnitionUnit {
@@ -45,21 +79,7 @@ export function fromDataUrl(source: string): string {
   return decodeURIComponent(source.slice("data:,".length));
 }
 
-/**
- * Files larger than this go gzipped (Ignition ≥ 3.1 inflates them): a failover agent would
- * otherwise not fit into EC2's 16 KiB of user data. Node's gzip header is fixed (no time stamp).
- */
-export const GZIP_ABOVE_BYTES = 8192;
-
-export function file(path: string, contents: string, mode = 0o644): IgnitionFile {
-  if (Buffer.byteLength(contents, "utf8") > GZIP_ABOVE_BYTES) {
-    const source = `data:;base64,${gzipSync(contents, { level: 9 }).toString("base64")}`;
-    return { path, mode, overwrite: true, contents: { compression: "gzip", source } };
-  }
-  return { path, mode, overwrite: true, contents: { source: dataUrl(contents) } };
-}
-
-/** The text of a file written by `file`, plain or gzipped. */
+/** The text of a file as Ignition writes it: plain or gzip-compressed data URL. */
 export function fileText(f: {
   readonly contents: { readonly source: string; readonly compression?: string };
 }): string {
@@ -70,91 +90,210 @@ export function fileText(f: {
   return fromDataUrl(f.contents.source);
 }
 
-// Fedora CoreOS ships no etcd unit: run the same image with podman and hand
-// it every ETCD_* variable of the drop-in, so both OSes read one drop-in.
-const FCOS_ETCD_UNIT = `[Unit]
-Description=etcd member (container)
-Documentation=https://etcd.io/docs/
-Wants=network-online.target
-After=network-online.target
+/**
+ * gzip as Ignition takes it, made the same on every machine: no file name or
+ * time in the header, and the header's OS byte fixed to "unknown".
+ */
+function gzipDeterministic(text: string): Buffer {
+  const out = gzipSync(Buffer.from(text, "utf8"), { level: 9 });
+  out[9] = 0xff;
+  return out;
+}
 
-[Service]
-Environment="ETCD_IMAGE=quay.io/coreos/etcd"
-ExecStartPre=/usr/bin/mkdir -p ${ETCD_DATA_DIR}
-ExecStartPre=-/usr/bin/podman rm --force etcd
-ExecStart=/usr/bin/podman run --name etcd --net=host --env 'ETCD_*' --volume ${ETCD_DATA_DIR}:${ETCD_DATA_DIR}:z \${ETCD_IMAGE}:\${ETCD_IMAGE_TAG} /usr/local/bin/etcd
-ExecStop=/usr/bin/podman stop etcd
-Restart=always
-RestartSec=10s
+/**
+ * A file entry. Its contents travel as a percent-encoded data URL, or gzipped
+ * and base64-encoded when that is shorter (scripts, units): EC2 caps user data
+ * at 16 KiB.
+ */
+export function file(path: string, contents: string, mode = 0o644): IgnitionFile {
+  const plain = dataUrl(contents);
+  const gzipped = `data:;base64,${gzipDeterministic(contents).toString("base64")}`;
+  return gzipped.length < plain.length
+    ? { path, mode, overwrite: true, contents: { source: gzipped, compression: "gzip" } }
+    : { path, mode, overwrite: true, contents: { source: plain } };
+}
 
-[Install]
-WantedBy=multi-user.target
-`;
+/**
+ * The same machine config in fewer bytes, for a channel with a size limit
+ * (EC2 user data, 16 KiB): a config that replaces itself with `compactConfig`,
+ * carried gzipped in a data URL (Ignition's `ignition.config.replace`, spec
+ * ≥ 3.1). Inside, files travel as plain data URLs: one gzip over all the text
+ * shrinks it further than gzip file by file.
+ */
+export function compressedIgnition(compactConfig: string): string {
+  const config = JSON.parse(compactConfig) as IgnitionConfig;
+  const plain = {
+    ...config,
+    storage: {
+      ...config.storage,
+      files: config.storage.files.map((f) => ({
+        ...f,
+        contents: { source: dataUrl(fileText(f)) },
+      })),
+    },
+  };
+  const source = `data:;base64,${gzipDeterministic(JSON.stringify(plain)).toString("base64")}`;
+  return JSON.stringify({
+    ignition: { version: IGNITION_VERSION, config: { replace: { source, compression: "gzip" } } },
+  });
+}
 
-export function updateFiles(plan: ClusterPlan): IgnitionFile[] {
+/** Length of each machine's reboot window with RebootStrategy.STAGGERED. */
+export const REBOOT_WINDOW_MINUTES = 30;
+
+/** The daily reboot window of the machine in slot `slot`: hour slot mod 24, UTC. */
+export function rebootWindowStart(slot: number): string {
+  return `${String(slot % 24).padStart(2, "0")}:00`;
+}
+
+/**
+ * How a machine updates. `slot` staggers reboot windows: nodes take their
+ * index, front machines the slots after the nodes.
+ */
+export function updateFiles(plan: ClusterPlan, slot: number): IgnitionFile[] {
   if (plan.os.family === OsFamily.FLATCAR) {
+    const strategy =
+      plan.rebootStrategy === RebootStrategy.STAGGERED
+        ? RebootStrategy.REBOOT
+        : plan.rebootStrategy;
     return [
-      file(
-        "/etc/flatcar/update.conf",
-        `GROUP=${plan.os.channel}\nREBOOT_STRATEGY=${plan.rebootStrategy}\n`,
-      ),
+      file("/etc/flatcar/update.conf", `GROUP=${plan.os.channel}\nREBOOT_STRATEGY=${strategy}\n`),
     ];
   }
-  const toml =
-    plan.rebootStrategy === RebootStrategy.OFF
-      ? "[updates]\nenabled = false\n"
-      : '[updates]\nstrategy = "immediate"\n';
+  let toml: string;
+  if (plan.rebootStrategy === RebootStrategy.OFF) {
+    toml = "[updates]\nenabled = false\n";
+  } else if (plan.rebootStrategy === RebootStrategy.STAGGERED) {
+    toml = `[updates]
+strategy = "periodic"
+
+[updates.periodic]
+time_zone = "UTC"
+
+[[updates.periodic.window]]
+days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+start_time = "${rebootWindowStart(slot)}"
+length_minutes = ${REBOOT_WINDOW_MINUTES}
+`;
+  } else {
+    toml = '[updates]\nstrategy = "immediate"\n';
+  }
   return [file("/etc/zincati/config.d/55-updates-strategy.toml", toml)];
 }
 
-/** Flatcar with ETCD_LOCK: locksmithd takes its reboot lock in the members' etcd, from every machine. */
-export function rebootLockUnits(plan: ClusterPlan): IgnitionUnit[] {
-  if (plan.os.family !== OsFamily.FLATCAR || plan.rebootStrategy !== RebootStrategy.ETCD_LOCK) {
+/**
+ * Flatcar's locksmithd: with ETCD_LOCK it takes its reboot lock in the
+ * members' etcd (with the machine's client certificate); with STAGGERED it
+ * waits for the machine's reboot window.
+ */
+export function rebootLockUnits(plan: ClusterPlan, slot: number): IgnitionUnit[] {
+  if (plan.os.family !== OsFamily.FLATCAR) return [];
+  let settings: EnvironmentSettings;
+  if (plan.rebootStrategy === RebootStrategy.ETCD_LOCK) {
+    settings = etcdClientSettings(plan, {
+      endpoints: "LOCKSMITHD_ENDPOINT",
+      ca: "LOCKSMITHD_ETCD_CAFILE",
+      cert: "LOCKSMITHD_ETCD_CERTFILE",
+      key: "LOCKSMITHD_ETCD_KEYFILE",
+    });
+  } else if (plan.rebootStrategy === RebootStrategy.STAGGERED) {
+    settings = [
+      ["LOCKSMITHD_REBOOT_WINDOW_START", rebootWindowStart(slot)],
+      ["LOCKSMITHD_REBOOT_WINDOW_LENGTH", `${REBOOT_WINDOW_MINUTES}m`],
+    ];
+  } else {
     return [];
   }
-  const endpoints = plan.etcd.clientEndpoints.join(",");
   return [
     {
       name: "locksmithd.service",
-      dropins: [
-        {
-          name: "20-etcd-endpoints.conf",
-          contents: renderEnvironmentDropin([["LOCKSMITHD_ENDPOINT", endpoints]]),
-        },
-      ],
+      dropins: [{ name: "20-etcd-endpoints.conf", contents: renderEnvironmentDropin(settings) }],
     },
+  ];
+}
+
+/** The machine's certificates, or none when etcd runs without TLS. */
+export function machineTlsFiles(plan: ClusterPlan, machine: string): IgnitionFile[] {
+  if (plan.etcd.scheme !== "https") return [];
+  const tls = plan.etcd.tls;
+  const credentials = tls?.machines[machine];
+  if (!tls || !credentials) {
+    throw new Error(`no etcd TLS credentials for ${machine} in cluster ${plan.name}`);
+  }
+  return etcdTlsFiles(tls.caCertificatePem, credentials).map((f) =>
+    file(f.path, f.contents, f.mode),
+  );
+}
+
+function etcdFiles(plan: ClusterPlan, node: NodePlan): IgnitionFile[] {
+  return [
+    ...machineTlsFiles(plan, node.name),
+    ...(node.etcdMember
+      ? [file(ETCD_ENV_FILE, renderEnvironmentFile(etcdMemberEnvironment(plan, node)))]
+      : []),
+    file(ETCD_JOIN_ENV_FILE, etcdJoinEnvironment(plan, node)),
+    file(ETCD_JOIN_SCRIPT, ETCD_JOIN_SCRIPT_TEXT, 0o755),
+    file(
+      "/etc/profile.d/etcdctl.sh",
+      etcdctlEnvironment(plan)
+        .map(([k, v]) => `export ${k}=${v}\n`)
+        .join(""),
+    ),
   ];
 }
 
 function etcdUnits(plan: ClusterPlan, node: NodePlan): IgnitionUnit[] {
   const units: IgnitionUnit[] = [];
   if (node.etcdMember) {
-    const dropins = [
-      { name: ETCD_DROPIN, contents: renderEnvironmentDropin(etcdMemberEnvironment(plan, node)) },
-    ];
     units.push(
-      plan.os.family === OsFamily.FLATCAR
-        ? { name: "etcd-member.service", enabled: true, dropins }
-        : { name: "etcd-member.service", enabled: true, contents: FCOS_ETCD_UNIT, dropins },
+      { name: "etcd-member.service", enabled: true, contents: etcdMemberUnit(plan) },
+      { name: "etcd-member-promote.service", enabled: true, contents: etcdPromoteUnit(plan) },
     );
+  } else {
+    units.push({ name: "etcd-member-leave.service", enabled: true, contents: etcdLeaveUnit(plan) });
   }
-  units.push(...rebootLockUnits(plan));
+  units.push(...rebootLockUnits(plan, node.index));
   return units;
 }
 
 /**
+ * A machine's config as every target gets it: its ready check written, and
+ * links for the units it enables, so they start on every boot however
+ * Ignition came to run (see withEnabledUnitLinks).
+ */
+export function machineConfig(
+  machine: string,
+  plan: ClusterPlan,
+  storage: { files: readonly IgnitionFile[] },
+  units: readonly IgnitionUnit[],
+  conditions: readonly ReadyCondition[],
+): IgnitionConfig {
+  const ready = renderReadyCheck(machine, bootUnitNames(units), conditions);
+  return withEnabledUnitLinks({
+    ignition: { version: IGNITION_VERSION },
+    passwd: {
+      users: [
+        plan.sshPublicKeys.length
+          ? { name: "core", sshAuthorizedKeys: [...plan.sshPublicKeys] }
+          : { name: "core" },
+      ],
+    },
+    storage: { files: [...storage.files, file(READY_CHECK_PATH, ready, 0o755)] },
+    systemd: { units },
+  });
+}
+
+/**
  * The Ignition config of one node: host name, SSH keys for `core`, etcd
- * member or client settings, update strategy, then the user's files and units.
+ * member or client settings, update strategy, then the user's files and units;
+ * its ready check tests the units and the node's etcd part.
  * Network addresses are left to the target (Vagrant, cloud DHCP).
  */
 export function renderIgnition(plan: ClusterPlan, node: NodePlan): IgnitionConfig {
   const files: IgnitionFile[] = [
     file("/etc/hostname", `${node.name}\n`),
-    ...updateFiles(plan),
-    file(
-      "/etc/profile.d/etcdctl.sh",
-      `export ETCDCTL_API=3\nexport ETCDCTL_ENDPOINTS=${plan.etcd.clientEndpoints.join(",")}\n`,
-    ),
+    ...updateFiles(plan, node.index),
+    ...etcdFiles(plan, node),
     ...[...plan.files, ...node.files].map((f) => file(f.path, f.contents, f.mode ?? 0o644)),
   ];
   const userUnits: IgnitionUnit[] = plan.units.map((u) => ({
@@ -165,18 +304,22 @@ export function renderIgnition(plan: ClusterPlan, node: NodePlan): IgnitionConfi
       ? { dropins: u.dropins.map((d) => ({ name: d.name, contents: d.contents })) }
       : {}),
   }));
-  return {
-    ignition: { version: IGNITION_VERSION },
-    passwd: {
-      users: [
-        plan.sshPublicKeys.length
-          ? { name: "core", sshAuthorizedKeys: [...plan.sshPublicKeys] }
-          : { name: "core" },
-      ],
-    },
-    storage: { files },
-    systemd: { units: [...etcdUnits(plan, node), ...userUnits] },
-  };
+  const units = mergeUnits([...etcdUnits(plan, node), ...userUnits]);
+  return machineConfig(node.name, plan, { files }, units, etcdReadyConditions(plan, node));
+}
+
+/**
+ * One entry per unit name (Ignition refuses duplicates): a user's drop-ins
+ * for a unit the cluster configures (etcd-member.service) join its entry.
+ */
+function mergeUnits(units: readonly IgnitionUnit[]): IgnitionUnit[] {
+  const byName = new Map<string, IgnitionUnit>();
+  for (const u of units) {
+    const first = byName.get(u.name);
+    const dropins = [...(first?.dropins ?? []), ...(u.dropins ?? [])];
+    byName.set(u.name, first ? { ...first, ...(dropins.length ? { dropins } : {}) } : u);
+  }
+  return [...byName.values()];
 }
 
 /** Ignition as the JSON text a machine reads: stable key order, trailing newline. */

@@ -54,6 +54,8 @@ vrrp_instance front {
   version 3
   advert_int ${KEEPALIVED_ADVERT_INTERVAL_S}
   unicast_src_ip ${o.address}
+  # Adverts from any address but the peers' are dropped.
+  check_unicast_src
   unicast_peer {
 ${o.peers.map((p) => `    ${p}`).join("\n")}
   }

@@ -15,6 +15,7 @@ export function renderPlanSummary(plan: ClusterPlan, ignitionDir: string): strin
       members: plan.etcd.members.map((m) => m.name),
       clusterToken: plan.etcd.clusterToken,
       imageTag: plan.etcd.imageTag,
+      image: plan.etcd.image.reference,
       clientEndpoints: plan.etcd.clientEndpoints,
     },
     nodes: plan.nodes.map((n) => ({

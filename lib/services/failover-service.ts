@@ -1,4 +1,9 @@
+import { Token } from "cdktf";
 import { Construct } from "constructs";
+import { ClusterConfigError } from "../core/errors";
+import { isPlainObject } from "../core/validate";
+import { NlbFront } from "../front/front";
+import { Policy } from "../policy/policy";
 import { CoreOsCluster } from "../cluster/cluster";
 import { FrontListener } from "../front/front";
 import { FrontProtocol } from "../front/options";
@@ -44,20 +49,46 @@ export class FailoverService extends Construct {
 
   constructor(scope: Construct, id: string, props: FailoverServiceProps) {
     super(scope, id);
-    const cluster = props?.cluster;
-    if (!(cluster instanceof CoreOsCluster)) {
-      throw new Error(`FailoverService "${this.node.path}": props.cluster must be a CoreOsCluster`);
+    const where = `FailoverService "${this.node.path}"`;
+    if (!isPlainObject(props)) {
+      const allowed = "an object of props { cluster, units, … }";
+      throw new ClusterConfigError(where, [{ prop: "props", value: props, allowed }]);
     }
+    const cluster = props.cluster;
+    const given: unknown = props.listener;
+    const parts = [
+      ...(cluster instanceof CoreOsCluster
+        ? []
+        : [
+            {
+              prop: "cluster",
+              value: cluster,
+              allowed: "a CoreOsCluster (add services before passing it to a target)",
+            },
+          ]),
+      ...(given === undefined || (isPlainObject(given) && given.front instanceof NlbFront)
+        ? []
+        : [
+            {
+              prop: "listener.front",
+              value: isPlainObject(given) ? given.front : given,
+              allowed: "an NlbFront of this app",
+            },
+          ]),
+    ];
+    if (parts.length > 0) throw new ClusterConfigError(where, parts);
     const sofar = cluster._contentSoFar();
     this.plan = planFailoverService(sofar.plan, props, {
       id,
       path: this.node.path,
       takenUnits: sofar.units,
       takenServices: sofar.services,
+      isToken: (v) => Token.isUnresolved(v),
     });
     this.serviceName = this.plan.name;
     this.cluster = cluster;
     this.timing = this.plan.timing;
+    Policy._declare(this, { kind: "service", plan: () => this.plan });
 
     const l = props.listener;
     let listenerSummary: object | undefined;

@@ -1,6 +1,17 @@
 import { Duration } from "../core/duration";
 import { IssueCollector } from "../core/errors";
-import { ClusterPlan } from "../cluster/plan";
+import { ClusterPlan, RESERVED_UNITS } from "../cluster/plan";
+import {
+  checkCommandLine,
+  checkDropinName,
+  checkUnitContents,
+  checkUnitName,
+  checkUrlPath,
+  findTokens,
+  isPlainObject,
+  LITERAL_REQUIRED,
+  TOKEN_VALUE,
+} from "../core/validate";
 import { SystemdUnit } from "../cluster/props";
 import { Failback, FailoverServiceProps, ServiceCheckKind, ServiceHealthCheck } from "./options";
 
@@ -85,13 +96,14 @@ export interface ServiceContext {
   readonly id: string;
   readonly takenUnits: readonly string[];
   readonly takenServices: readonly string[];
+  /**
+   * Tells unresolved tokens from literal values; every service prop must be a literal.
+   * @default - nothing is a token
+   */
+  readonly isToken?: (value: unknown) => boolean;
 }
 
 const NAME_RE = /^[a-z]([a-z0-9-]{0,22}[a-z0-9])?$/;
-const UNIT_RE =
-  /^[A-Za-z0-9:_.@-]+\.(service|socket|timer|mount|automount|path|target|slice|swap)$/;
-const HTTP_PATH_RE = /^\/[\x21-\x7e]*$/;
-const RESERVED_UNITS = ["etcd-member.service", "locksmithd.service"];
 
 const isWhole = (v: unknown, min: number, max: number): v is number =>
   typeof v === "number" && Number.isInteger(v) && v >= min && v <= max;
@@ -146,29 +158,36 @@ function checkUnits(issues: IssueCollector, units: unknown, ctx: ServiceContext)
     return;
   }
   const seen = new Set<string>();
-  units.forEach((u: SystemdUnit, i) => {
+  units.forEach((u: unknown, i) => {
     const prop = `units[${i}]`;
-    if (typeof u?.name !== "string" || !UNIT_RE.test(u.name)) {
-      issues.add(`${prop}.name`, u?.name, "a systemd unit name with its type, e.g. db.service");
+    if (!isPlainObject(u)) {
+      issues.add(prop, u, "a unit { name, contents?, dropins? }");
       return;
     }
-    if (RESERVED_UNITS.includes(u.name) || u.name.startsWith("failover-")) {
+    const nameProblem = checkUnitName(u.name);
+    if (nameProblem) {
+      issues.add(`${prop}.name`, u.name, nameProblem);
+      return;
+    }
+    const name = u.name as string;
+    if ((RESERVED_UNITS as readonly string[]).includes(name) || name.startsWith("failover-")) {
       issues.add(
         `${prop}.name`,
-        u.name,
-        "a unit the cluster and its agents do not configure (not etcd-member, locksmithd, failover-*)",
+        name,
+        `a unit the cluster and its agents do not configure (not ${RESERVED_UNITS.join(", ")}, failover-*)`,
       );
-    } else if (ctx.takenUnits.includes(u.name)) {
+    } else if (ctx.takenUnits.includes(name)) {
       issues.add(
         `${prop}.name`,
-        u.name,
+        name,
         "a unit not already given to the cluster or another failover service",
       );
     }
-    if (seen.has(u.name)) issues.add(`${prop}.name`, u.name, "each unit name once");
-    seen.add(u.name);
-    if (u.contents !== undefined && typeof u.contents !== "string") {
-      issues.add(`${prop}.contents`, u.contents, "a string");
+    if (seen.has(name)) issues.add(`${prop}.name`, name, "each unit name once");
+    seen.add(name);
+    if (u.contents !== undefined) {
+      const problem = checkUnitContents(u.contents);
+      if (problem) issues.add(`${prop}.contents`, problem.shown, problem.allowed);
     }
     if (u.enabled !== undefined && u.enabled !== false) {
       issues.add(
@@ -177,28 +196,40 @@ function checkUnits(issues: IssueCollector, units: unknown, ctx: ServiceContext)
         "false or left out: the failover agent starts the unit on one node, never at boot",
       );
     }
-    (u.dropins ?? []).forEach((d, j) => {
-      if (
-        typeof d?.name !== "string" ||
-        !/^[A-Za-z0-9_.@-]+\.conf$/.test(d.name) ||
-        d.name === SERVICE_DROPIN
-      ) {
-        issues.add(
-          `${prop}.dropins[${j}].name`,
-          d?.name,
-          `a file name ending in .conf, other than ${SERVICE_DROPIN}`,
-        );
-      }
-      if (typeof d?.contents !== "string")
-        issues.add(`${prop}.dropins[${j}].contents`, d?.contents, "a string");
-    });
+    checkServiceDropins(issues, prop, u.dropins);
+  });
+}
+
+function checkServiceDropins(issues: IssueCollector, prop: string, dropins: unknown): void {
+  if (dropins === undefined) return;
+  if (!Array.isArray(dropins)) {
+    issues.add(`${prop}.dropins`, dropins, "a list of { name, contents }");
+    return;
+  }
+  dropins.forEach((d: unknown, j) => {
+    const dprop = `${prop}.dropins[${j}]`;
+    const name = isPlainObject(d) ? d.name : undefined;
+    const nameProblem = checkDropinName(name);
+    if (nameProblem || name === SERVICE_DROPIN) {
+      issues.add(
+        `${dprop}.name`,
+        name,
+        `${nameProblem ?? "a drop-in name"}, other than ${SERVICE_DROPIN}`,
+      );
+    }
+    const problem = checkUnitContents(isPlainObject(d) ? d.contents : undefined);
+    if (problem) issues.add(`${dprop}.contents`, problem.shown, problem.allowed);
   });
 }
 
 /** The drop-in the agent adds to each of the service's units. */
 export const SERVICE_DROPIN = "50-failover.conf";
 
-function planCheck(issues: IssueCollector, hc: unknown): ServiceCheckPlan | undefined {
+function planCheck(
+  issues: IssueCollector,
+  hc: unknown,
+  isToken: (v: unknown) => boolean,
+): ServiceCheckPlan | undefined {
   if (hc === undefined) return undefined;
   if (!(hc instanceof ServiceHealthCheck)) {
     issues.add(
@@ -207,6 +238,13 @@ function planCheck(issues: IssueCollector, hc: unknown): ServiceCheckPlan | unde
       "ServiceHealthCheck.tcp(port), .http(port, path) or .command(cmd)",
     );
     return undefined;
+  }
+  for (const [k, v] of [
+    ["command", hc.command],
+    ["path", hc.path],
+    ["port", hc.port],
+  ] as const) {
+    if (isToken(v)) issues.add(`healthCheck.${k}`, TOKEN_VALUE, LITERAL_REQUIRED);
   }
   const o = hc.options ?? {};
   const intervalMs = durationMs(
@@ -238,22 +276,15 @@ function planCheck(issues: IssueCollector, hc: unknown): ServiceCheckPlan | unde
   const base = { kind: hc.kind, intervalMs, timeoutMs, failures };
   if (hc.kind === ServiceCheckKind.COMMAND) {
     const cmd = hc.command;
-    if (
-      typeof cmd !== "string" ||
-      cmd.trim() === "" ||
-      cmd.length > 1024 ||
-      !/^[\x20-\x7e]+$/.test(cmd)
-    ) {
-      issues.add("healthCheck.command", cmd, "one line of shell, 1-1024 printable characters");
-    }
+    const problem = checkCommandLine(cmd);
+    if (problem) issues.add("healthCheck.command", cmd, problem);
     return { ...base, command: cmd };
   }
   if (!isWhole(hc.port, 1, 65535)) issues.add("healthCheck.port", hc.port, "a port 1-65535");
   if (hc.kind === ServiceCheckKind.HTTP) {
     const p = hc.path ?? "/";
-    if (typeof p !== "string" || !HTTP_PATH_RE.test(p) || p.length > 1024) {
-      issues.add("healthCheck.path", p, "an absolute URL path of printable ASCII without spaces");
-    }
+    const problem = checkUrlPath(p);
+    if (problem) issues.add("healthCheck.path", p, problem);
     return { ...base, port: hc.port, path: p };
   }
   return { ...base, port: hc.port };
@@ -316,11 +347,23 @@ export function planFailoverService(
   ctx: ServiceContext,
 ): FailoverServicePlan {
   const issues = new IssueCollector();
+  const isToken = ctx.isToken ?? (() => false);
+  // Constructs (cluster, listener.front) and class instances are not entered: their own checks apply.
+  // Node references are read by name only (a node's Ignition is not to be rendered here).
+  for (const prop of findTokens(props, isToken, "", ["nodes", "preferredNodes"])) {
+    issues.add(prop, TOKEN_VALUE, LITERAL_REQUIRED);
+  }
   const name = props?.name ?? ctx.id.toLowerCase();
   if (typeof name !== "string" || !NAME_RE.test(name)) {
     issues.add("name", name, "1-24 of a-z 0-9 -, starting with a letter, not ending with '-'");
   } else if (ctx.takenServices.includes(name)) {
     issues.add("name", name, "a name no other failover service of this cluster has");
+  } else if (ctx.takenUnits.includes(agentUnitName(name))) {
+    issues.add(
+      "name",
+      name,
+      `a name whose agent unit ${agentUnitName(name)} is not one of the cluster's own units`,
+    );
   }
   checkUnits(issues, props?.units, ctx);
 
@@ -365,7 +408,7 @@ export function planFailoverService(
     Duration.minutes(1),
     Duration.hours(24),
   );
-  const healthCheck = planCheck(issues, props?.healthCheck);
+  const healthCheck = planCheck(issues, props?.healthCheck, isToken);
 
   const stopTimeoutMs = durationMs(
     issues,

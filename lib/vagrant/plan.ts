@@ -1,10 +1,20 @@
 import { createHash } from "node:crypto";
 import { IssueCollector } from "../core/errors";
+import {
+  checkNodePath,
+  checkPropsObject,
+  isPlainObject,
+  findTokens,
+  hasControlChars,
+  LITERAL_REQUIRED,
+  TOKEN_VALUE,
+} from "../core/validate";
 import { OsFamily } from "../cluster/operating-system";
 import { ClusterPlan } from "../cluster/plan";
-import { renderIgnitionJson } from "../render/ignition";
-import { contains, hostAddress, parseCidr } from "../core/network";
-import { FrontPlan } from "../front/plan";
+import { nodeIgnitionJson } from "../render/ignition-cache";
+import { contains, hostAddress, netmaskOf, parseCidr } from "../core/network";
+import { Duration } from "../core/duration";
+import { checkFrontRunsCluster, FrontPlan } from "../front/plan";
 import { renderHaproxyCfg } from "../render/haproxy";
 import { renderKeepalivedConf } from "../render/keepalived";
 import {
@@ -12,28 +22,27 @@ import {
   FRONT_STATS_SOCKET,
   renderFrontIgnitionJson,
 } from "../render/front-ignition";
-import { ForwardedPort, LifecycleResource, SharedFolder, VagrantProvider } from "./options";
+import {
+  ForwardedPort,
+  FrontImages,
+  LifecycleResource,
+  SharedFolder,
+  VagrantClusterOptions,
+  VagrantProvider,
+} from "./options";
+import { checkImage, ContainerImage } from "../core/container-image";
+import { DEFAULT_IMAGES } from "../core/default-images";
+import { MachineCredentials } from "../etcd/tls";
 
 /** VirtualBox ≥ 6.1.28 allows host-only networks only here (without /etc/vbox/networks.conf). */
 export const VIRTUALBOX_HOST_ONLY_RANGE = "192.168.56.0/21";
 
-/** Props of the Vagrant target that are not about the cluster itself. */
-export interface VagrantOptions {
-  readonly provider?: VagrantProvider;
-  readonly lifecycle?: LifecycleResource;
-  readonly boxName?: string;
-  readonly boxUrl?: string;
-  readonly gui?: boolean;
-  readonly forwardedPorts?: readonly ForwardedPort[];
-  readonly sharedFolders?: readonly SharedFolder[];
-  readonly serialLogging?: boolean;
-  readonly parallel?: boolean;
+/** The Vagrant target's props as the plan reads them: the front already planned. */
+export interface VagrantOptions extends VagrantClusterOptions {
   /** The front's plan, when the environment runs the front. */
-  readonly front?: FrontPlan;
-  readonly frontHighAvailability?: boolean;
-  readonly frontFirstHostNumber?: number;
-  readonly frontInterface?: string;
-  readonly virtualRouterId?: number;
+  readonly front?: FrontPlan | undefined;
+  /** etcd client credentials of a front machine (its reboot lock), when etcd speaks TLS. */
+  readonly frontCredentials?: ((machine: string) => MachineCredentials | undefined) | undefined;
 }
 
 /** A front machine: HAProxy (and keepalived in an HA pair). */
@@ -53,6 +62,8 @@ export interface VagrantFrontPlan {
   /** Changes with haproxy.cfg only: a drain reloads HAProxy, it does not replace the machines. */
   readonly haproxyCfgHash: string;
   readonly virtualRouterId?: number;
+  /** The images the front machines run. */
+  readonly images: { readonly haproxy: ContainerImage; readonly keepalived: ContainerImage };
 }
 
 /** One machine of the Vagrant environment. */
@@ -77,37 +88,98 @@ export interface VagrantPlan {
   readonly forwardedPorts: readonly ForwardedPort[];
   readonly sharedFolders: readonly SharedFolder[];
   readonly serialLogging: boolean;
-  /** Bring nodes up in parallel (libvirt only). */
+  /** Bring nodes up in parallel (never with VirtualBox). */
   readonly parallel: boolean;
+  /** How long, in whole seconds, a machine may take after `vagrant up` to pass its ready check. */
+  readonly readyTimeoutSeconds: number;
+  /** Netmask of the private network: the cluster network's. */
+  readonly netmask: string;
   readonly nodes: readonly VagrantNodePlan[];
   readonly front?: VagrantFrontPlan;
 }
 
-/** Flatcar's published Vagrant box for a channel and provider. */
-export function flatcarBoxUrl(channel: string, provider: VagrantProvider): string {
-  const file =
-    provider === VagrantProvider.LIBVIRT
-      ? "flatcar_production_vagrant_libvirt.box"
-      : "flatcar_production_vagrant.box";
-  return `https://${channel}.release.flatcar-linux.net/amd64-usr/current/${file}`;
+/**
+ * Flatcar's box metadata for a channel: the current release's box for each
+ * provider (VirtualBox, Parallels), with its version and checksum, under the
+ * name `flatcar-<channel>`; `vagrant box update` follows it to new releases.
+ */
+export function flatcarBoxUrl(channel: string): string {
+  return `https://${channel}.release.flatcar-linux.net/amd64-usr/current/flatcar_production_vagrant.json`;
+}
+
+/** The box name Flatcar's metadata declares for a channel (Vagrant refuses another). */
+export function flatcarBoxName(channel: string): string {
+  return `flatcar-${channel}`;
+}
+
+/** Default bound on how long a machine may take to come up after `vagrant up`. */
+export const DEFAULT_READY_TIMEOUT = Duration.seconds(600);
+
+const BOX_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$/;
+
+/** An http(s) or file URL without whitespace or control characters. */
+function isBoxUrl(value: unknown): value is string {
+  if (typeof value !== "string" || value.length > 2048 || /\s/.test(value)) return false;
+  if ([...value].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)) return false;
+  try {
+    return ["http:", "https:", "file:"].includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+}
+
+/** A list prop: its entries, or none after an issue when it is not a list. */
+function listOption<T>(
+  issues: IssueCollector,
+  prop: string,
+  value: readonly T[] | undefined,
+  fields: string,
+): readonly T[] {
+  if (value === undefined) return [];
+  if (Array.isArray(value)) return value;
+  issues.add(prop, value, `a list of { ${fields} }`);
+  return [];
 }
 
 function isPort(p: unknown): p is number {
   return typeof p === "number" && Number.isInteger(p) && p >= 1 && p <= 65535;
 }
 
-/** Validates the Vagrant options against the cluster and resolves defaults. Pure. */
+/**
+ * Validates the Vagrant options against the cluster and resolves defaults.
+ * Pure. `isToken` tells unresolved tokens (Terraform references, variables)
+ * from literals: every Vagrant prop shapes files written at synth, so each
+ * must be a literal.
+ */
 export function planVagrant(
   cluster: ClusterPlan,
-  options: VagrantOptions,
+  given: VagrantOptions,
   constructPath: string,
+  isToken: (value: unknown) => boolean = () => false,
 ): VagrantPlan {
   const issues = new IssueCollector();
+  const where = `VagrantCluster "${constructPath}"`;
+  const propsReason = checkPropsObject(given);
+  if (propsReason) issues.add("props", given, propsReason);
+  issues.throwIfAny(where);
+  const options: VagrantOptions = given ?? {};
+  // Tokens first: their encoded values would only produce nonsense below.
+  for (const prop of findTokens(options, isToken, "", ["front"])) {
+    issues.add(prop, TOKEN_VALUE, LITERAL_REQUIRED);
+  }
+  issues.throwIfAny(where);
   const provider = options.provider ?? VagrantProvider.VIRTUALBOX;
   if (!(Object.values(VagrantProvider) as string[]).includes(provider)) {
     issues.add("provider", provider, Object.values(VagrantProvider).join(" | "));
   }
-  const lifecycle = options.lifecycle ?? LifecycleResource.NULL_RESOURCE;
+  if (provider === VagrantProvider.LIBVIRT) {
+    issues.add(
+      "provider",
+      provider,
+      "virtualbox: libvirt is not supported yet (Flatcar publishes Vagrant boxes for VirtualBox only, and QEMU reading the Ignition file and the network setup are not verified)",
+    );
+  }
+  const lifecycle = options.lifecycle ?? LifecycleResource.TERRAFORM_DATA;
   if (!(Object.values(LifecycleResource) as string[]).includes(lifecycle)) {
     issues.add("lifecycle", lifecycle, Object.values(LifecycleResource).join(" | "));
   }
@@ -129,26 +201,60 @@ export function planVagrant(
       );
     }
   }
-  const boxName = options.boxName ?? `flatcar-${cluster.os.channel}`;
-  if (!/^[A-Za-z0-9._/-]+$/.test(boxName)) {
-    issues.add("boxName", boxName, "letters, digits, '.', '_', '-' or '/'");
+  const boxName = options.boxName ?? flatcarBoxName(cluster.os.channel);
+  if (typeof boxName !== "string" || !BOX_NAME_RE.test(boxName)) {
+    issues.add(
+      "boxName",
+      boxName,
+      "1-100 letters, digits, '.', '_', '-' or '/', starting with a letter or digit",
+    );
+  } else if (options.boxUrl === undefined && boxName !== flatcarBoxName(cluster.os.channel)) {
+    issues.add(
+      "boxName",
+      boxName,
+      `"${flatcarBoxName(cluster.os.channel)}", the name Flatcar's box metadata declares (set boxUrl for a box of your own)`,
+    );
   }
-  const boxUrl = options.boxUrl ?? flatcarBoxUrl(cluster.os.channel, provider);
-  if (!/^(https?|file):\/\/\S+$/.test(boxUrl)) {
-    issues.add("boxUrl", boxUrl, "an http(s):// or file:// URL of a .box file or box metadata");
+  const boxUrl = options.boxUrl ?? flatcarBoxUrl(cluster.os.channel);
+  if (!isBoxUrl(boxUrl)) {
+    issues.add(
+      "boxUrl",
+      boxUrl,
+      "an http(s):// or file:// URL of box metadata or a .box file, without spaces",
+    );
   }
-  const forwardedPorts = options.forwardedPorts ?? [];
+  const forwardedPorts = listOption(
+    issues,
+    "forwardedPorts",
+    options.forwardedPorts,
+    "guest, host",
+  );
   forwardedPorts.forEach((p, i) => {
     if (!isPort(p?.guest)) issues.add(`forwardedPorts[${i}].guest`, p?.guest, "a port 1-65535");
     if (!isPort(p?.host)) issues.add(`forwardedPorts[${i}].host`, p?.host, "a port 1-65535");
   });
-  const sharedFolders = options.sharedFolders ?? [];
+  const sharedFolders = listOption(issues, "sharedFolders", options.sharedFolders, "host, guest");
   sharedFolders.forEach((f, i) => {
-    if (typeof f?.host !== "string" || f.host.length === 0 || /["\\]/.test(f.host)) {
-      issues.add(`sharedFolders[${i}].host`, f?.host, "a host folder path without quotes");
+    const host = f?.host;
+    if (
+      typeof host !== "string" ||
+      host.length === 0 ||
+      /["\\]/.test(host) ||
+      hasControlChars(host)
+    ) {
+      issues.add(
+        `sharedFolders[${i}].host`,
+        host,
+        "a host folder path without quotes, backslashes or control characters (newline, NUL, …)",
+      );
     }
-    if (typeof f?.guest !== "string" || !f.guest.startsWith("/") || /["\\]/.test(f.guest)) {
-      issues.add(`sharedFolders[${i}].guest`, f?.guest, "an absolute guest path without quotes");
+    const guest = f?.guest;
+    if (typeof guest !== "string" || checkNodePath(guest) !== undefined || /["\\]/.test(guest)) {
+      issues.add(
+        `sharedFolders[${i}].guest`,
+        guest,
+        "an absolute guest path without quotes or backslashes: fully simplified (no ., .., // or trailing /), no control characters",
+      );
     }
   });
   const gui = options.gui ?? false;
@@ -165,16 +271,37 @@ export function planVagrant(
       "false with VirtualBox: parallel `vagrant up` races on box import and host-only network creation",
     );
   }
+  const readyTimeout = options.readyTimeout ?? DEFAULT_READY_TIMEOUT;
+  const readyTimeoutSeconds =
+    readyTimeout instanceof Duration ? Math.ceil(readyTimeout.toSeconds()) : Number.NaN;
+  if (!(readyTimeoutSeconds >= 1 && readyTimeoutSeconds <= 86400)) {
+    const shown = readyTimeout instanceof Duration ? readyTimeout.toString() : readyTimeout;
+    issues.add("readyTimeout", shown, "a Duration from 1 s to 24 h");
+  }
   const frontAddresses = options.front
     ? planFrontAddresses(cluster, options, provider, issues)
     : undefined;
-  issues.throwIfAny(`VagrantCluster "${constructPath}"`);
+  const givenImages: unknown = options.frontImages ?? {};
+  if (!isPlainObject(givenImages)) {
+    issues.add("frontImages", givenImages, "{ haproxy?, keepalived? } of ContainerImage");
+  }
+  const frontImages: FrontImages = isPlainObject(givenImages) ? givenImages : {};
+  const images = {
+    haproxy: frontImages.haproxy ?? DEFAULT_IMAGES.haproxy,
+    keepalived: frontImages.keepalived ?? DEFAULT_IMAGES.keepalived,
+  };
+  for (const key of ["haproxy", "keepalived"] as const) {
+    if (frontImages[key] !== undefined) checkImage(issues, `frontImages.${key}`, frontImages[key]);
+  }
+  if (options.front) checkFrontRunsCluster(issues, options.front, cluster);
+  issues.throwIfAny(where);
 
   const nodes = cluster.nodes.map((n) => {
-    const ignition = renderIgnitionJson(cluster, n);
+    const ignition = nodeIgnitionJson(cluster, n);
     const inputs = JSON.stringify({
       ignition,
       address: n.address,
+      netmask: netmaskOf(cluster.network.prefixLength),
       cpus: cluster.cpus,
       memoryMiB: cluster.memoryMiB,
       provider,
@@ -194,6 +321,7 @@ export function planVagrant(
     };
   });
   const machineInputs = {
+    netmask: netmaskOf(cluster.network.prefixLength),
     cpus: cluster.cpus,
     memoryMiB: cluster.memoryMiB,
     provider,
@@ -206,7 +334,10 @@ export function planVagrant(
   };
   const front =
     options.front && frontAddresses
-      ? planVagrantFront(cluster, options.front, frontAddresses, machineInputs)
+      ? planVagrantFront(cluster, options.front, frontAddresses, machineInputs, {
+          images,
+          credentials: options.frontCredentials,
+        })
       : undefined;
   return {
     cluster,
@@ -220,6 +351,8 @@ export function planVagrant(
     sharedFolders,
     serialLogging,
     parallel,
+    readyTimeoutSeconds,
+    netmask: netmaskOf(cluster.network.prefixLength),
     nodes,
   };
 }
@@ -244,7 +377,8 @@ function planFrontAddresses(
   const ha = options.frontHighAvailability ?? true;
   if (typeof ha !== "boolean") issues.add("frontHighAvailability", ha, "true or false");
   const iface = options.frontInterface ?? "eth1";
-  if (typeof iface !== "string" || !/^[a-zA-Z0-9_.-]{1,15}$/.test(iface)) {
+  // Linux interface names: at most 15 bytes, never "." or "..".
+  if (typeof iface !== "string" || !/^[a-zA-Z0-9_.-]{1,15}$/.test(iface) || /^\.\.?$/.test(iface)) {
     issues.add("frontInterface", iface, "a network interface name, e.g. eth1");
   }
   const vrid =
@@ -305,6 +439,10 @@ function planVagrantFront(
   front: FrontPlan,
   a: FrontAddresses,
   machineInputs: object,
+  run: {
+    readonly images: { readonly haproxy: ContainerImage; readonly keepalived: ContainerImage };
+    readonly credentials?: (machine: string) => MachineCredentials | undefined;
+  },
 ): VagrantFrontPlan {
   const address = a.virtualAddress ?? a.machines[0].address;
   const haproxyCfg = renderHaproxyCfg(front, {
@@ -326,13 +464,17 @@ function planVagrantFront(
           monitorPort: FRONT_MONITOR_PORT,
         })
       : undefined;
-    const ignition = renderFrontIgnitionJson(cluster, { name: m.name, haproxyCfg, keepalivedConf });
-    // haproxy.cfg is left out: it changes by reload (front config step), not by a new machine.
-    const shape = renderFrontIgnitionJson(cluster, {
+    const spec = {
       name: m.name,
-      haproxyCfg: "",
+      slot: cluster.nodes.length + i,
+      images: run.images,
       keepalivedConf,
-    });
+      vrrpPeer: a.highAvailability ? a.machines.find((o) => o !== m)?.address : undefined,
+      etcdCredentials: run.credentials?.(m.name),
+    };
+    const ignition = renderFrontIgnitionJson(cluster, { ...spec, haproxyCfg });
+    // haproxy.cfg is left out: it changes by reload (front config step), not by a new machine.
+    const shape = renderFrontIgnitionJson(cluster, { ...spec, haproxyCfg: "" });
     return {
       name: m.name,
       address: m.address,
@@ -350,5 +492,6 @@ function planVagrantFront(
     haproxyCfg,
     haproxyCfgHash: sha256(haproxyCfg),
     virtualRouterId: a.virtualRouterId,
+    images: run.images,
   };
 }

@@ -1,21 +1,28 @@
-import { DataResource, TerraformResource, TerraformStack } from "cdktf";
+import { TerraformResource, TerraformStack, Token } from "cdktf";
 import { Construct } from "constructs";
-import { Resource as NullResource } from "@cdktf/provider-null/lib/resource";
-import { NullProvider } from "@cdktf/provider-null/lib/provider";
+import type { Resource as NullResourceType } from "@cdktf/provider-null/lib/resource";
+import type { NullProvider as NullProviderType } from "@cdktf/provider-null/lib/provider";
 import { CoreOsCluster } from "../cluster/cluster";
+import { checkTargetProps } from "../cluster/target-props";
+import { ClusterConfigError } from "../core/errors";
 import { NlbFront } from "../front/front";
-import { ForwardedPort, LifecycleResource, SharedFolder, VagrantProvider } from "./options";
+import { LifecycleResource, VagrantClusterOptions, VagrantProvider } from "./options";
 import { planVagrant, VagrantPlan } from "./plan";
+import { Policy } from "../policy/policy";
 import {
   boxAddCommand,
   frontConfigCommand,
+  GENERATION_ENV,
   nodeDestroyCommand,
   nodeUpCommand,
   pruneCommand,
   renderConfigRb,
   renderVagrantfile,
 } from "../render/vagrant";
-import { SynthesizedFiles } from "../core/synthesized-files";
+import { SynthesizedFile, SynthesizedFiles } from "../core/synthesized-files";
+import { literalTerraformString } from "../render/terraform-template";
+import { TerraformData } from "./terraform-data";
+import { fqnWithoutTrace, withoutTokenTraces } from "../core/token-traces";
 
 /** Artifact folder of every Vagrant environment, relative to the stack folder. */
 export const VAGRANT_DIRECTORY = "vagrant";
@@ -25,95 +32,35 @@ const NULL_PROVIDER_ID = "null-provider";
 /** Folder of the front's configs inside the Vagrant folder. */
 const FRONT_DIRECTORY = "front";
 
+/** haproxy.cfg of the front machines, relative to the Vagrant folder. */
+const FRONT_CONFIG = `${FRONT_DIRECTORY}/haproxy.cfg`;
+
 /** What one lifecycle resource does. */
 interface LifecycleSpec {
   /** Replaces the resource when it changes. */
   readonly trigger: string;
   /** Kept in the resource for destroy-time provisioners, which may read only `self`. */
-  readonly input: { readonly dir: string; readonly name?: string; readonly box?: string };
+  readonly input: {
+    readonly dir: string;
+    readonly name?: string;
+    readonly box?: string;
+  };
   readonly create: string;
+  /** A machine: destroyed with the resource, replaced create-first, its generation the resource id. */
   readonly destroy?: boolean;
   readonly dependsOn: TerraformResource[];
 }
 
 /** Props of VagrantCluster. */
-export interface VagrantClusterProps {
+export interface VagrantClusterProps extends VagrantClusterOptions {
   /** The cluster to run as local VMs. */
   readonly cluster: CoreOsCluster;
-  /**
-   * Hypervisor.
-   * @default VagrantProvider.VIRTUALBOX
-   */
-  readonly provider?: VagrantProvider;
-  /**
-   * Terraform resource type of each node's lifecycle.
-   * @default LifecycleResource.NULL_RESOURCE
-   */
-  readonly lifecycle?: LifecycleResource;
-  /**
-   * Vagrant box name.
-   * @default "flatcar-<channel>"
-   */
-  readonly boxName?: string;
-  /**
-   * Where the box comes from.
-   * @default - Flatcar's published box for the channel and provider
-   */
-  readonly boxUrl?: string;
-  /**
-   * Show the VirtualBox window.
-   * @default false
-   */
-  readonly gui?: boolean;
-  /**
-   * Guest ports forwarded to 127.0.0.1 on the host.
-   * @default - none
-   */
-  readonly forwardedPorts?: readonly ForwardedPort[];
-  /**
-   * Host folders synced into every node with rsync.
-   * @default - none
-   */
-  readonly sharedFolders?: readonly SharedFolder[];
-  /**
-   * Log each node's serial console to `log/<node>-serial.txt`.
-   * @default false
-   */
-  readonly serialLogging?: boolean;
-  /**
-   * Bring nodes up in parallel. Rejected with VirtualBox, where parallel
-   * `vagrant up` races on box import and host-only network creation.
-   * @default true for libvirt, false for VirtualBox
-   */
-  readonly parallel?: boolean;
   /**
    * The front to run in this environment: HAProxy on front machines
    * `front-01` (and `front-02`), rendered from the front model.
    * @default - no front
    */
-  readonly front?: NlbFront;
-  /**
-   * Two front machines sharing a virtual address through keepalived (VRRP),
-   * so the front is no single point of failure.
-   * @default true
-   */
-  readonly frontHighAvailability?: boolean;
-  /**
-   * Host number of the front's address in the cluster network: the virtual
-   * address here, the front machines at the next numbers.
-   * @default 10 (192.168.56.10; front-01 = .11, front-02 = .12)
-   */
-  readonly frontFirstHostNumber?: number;
-  /**
-   * Interface of the front machines on the cluster network (keepalived's).
-   * @default "eth1" (Vagrant's private network; eth0 is its NAT)
-   */
-  readonly frontInterface?: string;
-  /**
-   * VRRP virtual router id of the front pair, unique on the network.
-   * @default - 1-255, derived from the cluster name
-   */
-  readonly virtualRouterId?: number;
+  readonly front?: NlbFront | undefined;
 }
 
 /**
@@ -142,32 +89,54 @@ export class VagrantCluster extends Construct {
 
   constructor(scope: Construct, id: string, props: VagrantClusterProps) {
     super(scope, id);
-    const { cluster, front, ...options } = props;
-    const frontPlan = front?.plan(`VagrantCluster "${this.node.path}"`);
-    this.plan = planVagrant(cluster.plan, { ...options, front: frontPlan }, this.node.path);
+    const where = `VagrantCluster "${this.node.path}"`;
+    const { cluster, front, ...options } = checkTargetProps(props, where, "VagrantClusterProps");
+    const frontPlan = front?.plan(where);
+    this.plan = planVagrant(
+      cluster.plan,
+      {
+        ...options,
+        front: frontPlan,
+        frontCredentials: (machine) => cluster.etcdClientCredentials(machine),
+      },
+      this.node.path,
+      (v) => Token.isUnresolved(v),
+    );
+    Policy._declare(this, { kind: "vagrant", plan: () => this.plan });
     this.frontAddress = this.plan.front?.address;
     this.provider = this.plan.provider;
     this.lifecycle = this.plan.lifecycle;
     this.directory = `${VAGRANT_DIRECTORY}/${cluster.clusterName}`;
 
-    const files: Record<string, string> = {
+    const files: Record<string, string | SynthesizedFile> = {
       Vagrantfile: renderVagrantfile(this.plan),
       "config.rb": renderConfigRb(this.plan),
     };
-    for (const n of this.plan.nodes) files[n.ignitionFile] = n.ignition;
-    const frontCfg = `${FRONT_DIRECTORY}/haproxy.cfg`;
+    // Node configs hold private keys (etcd's certificates): only the owner reads them.
+    const secret = (contents: string) => ({ contents, mode: 0o600 });
+    for (const n of this.plan.nodes) files[n.ignitionFile] = secret(n.ignition);
     if (this.plan.front) {
-      files[frontCfg] = this.plan.front.haproxyCfg;
+      files[FRONT_CONFIG] = this.plan.front.haproxyCfg;
       for (const m of this.plan.front.machines) {
-        files[m.ignitionFile] = m.ignition;
+        files[m.ignitionFile] = secret(m.ignition);
         if (m.keepalivedConf)
           files[`${FRONT_DIRECTORY}/${m.name}-keepalived.conf`] = m.keepalivedConf;
       }
     }
     new SynthesizedFiles(this, "Files", { directory: this.directory, files });
 
+    const resources = withoutTokenTraces(() => this.lifecycleResources());
+    this.box = resources.box;
+    this.prune = resources.prune;
+    this.machines = resources.machines;
+    this.frontMachines = resources.frontMachines;
+  }
+
+  /** The box step, the prune step, one lifecycle resource per node and per front machine. */
+  private lifecycleResources() {
     const dir = this.directory;
-    this.box = this.lifecycleResource("box", {
+    const timeout = this.plan.readyTimeoutSeconds;
+    const box = this.lifecycleResource("box", {
       trigger: `${this.plan.provider} ${this.plan.boxName} ${this.plan.boxUrl}`,
       input: { box: this.plan.boxName, dir },
       create: boxAddCommand(this.plan),
@@ -175,29 +144,28 @@ export class VagrantCluster extends Construct {
     });
 
     const names = [...this.plan.nodes, ...(this.plan.front?.machines ?? [])].map((n) => n.name);
-    this.prune = this.lifecycleResource("prune", {
+    const prune = this.lifecycleResource("prune", {
       trigger: names.join(" "),
       input: { dir },
       create: pruneCommand(names),
-      dependsOn: [this.box],
+      dependsOn: [box],
     });
 
     const machines: TerraformResource[] = [];
     for (const node of this.plan.nodes) {
       // Old machines go before new ones come up. VirtualBox: one node at a time, in order.
       const previous = machines[machines.length - 1];
-      const after = this.plan.parallel || !previous ? [this.prune] : [this.prune, previous];
+      const after = this.plan.parallel || !previous ? [prune] : [prune, previous];
       machines.push(
         this.lifecycleResource(node.name, {
           trigger: node.inputsHash,
           input: { name: node.name, dir },
-          create: nodeUpCommand(this.plan.provider, node.name),
+          create: nodeUpCommand(this.plan.provider, node.name, timeout),
           destroy: true,
           dependsOn: after,
         }),
       );
     }
-    this.machines = machines;
 
     const frontMachines: TerraformResource[] = [];
     let previousConfig: TerraformResource | undefined;
@@ -206,35 +174,47 @@ export class VagrantCluster extends Construct {
       const machine = this.lifecycleResource(m.name, {
         trigger: m.inputsHash,
         input: { name: m.name, dir },
-        create: nodeUpCommand(this.plan.provider, m.name),
+        create: nodeUpCommand(this.plan.provider, m.name, timeout),
         destroy: true,
-        dependsOn: this.plan.parallel ? [this.prune] : [this.prune, previous],
+        dependsOn: this.plan.parallel ? [prune] : [prune, previous],
       });
       frontMachines.push(machine);
       // The config step reloads HAProxy when only haproxy.cfg changed (a drain): no new machine.
       previousConfig = this.lifecycleResource(`${m.name}-config`, {
         trigger: this.plan.front?.haproxyCfgHash as string,
         input: { dir },
-        create: frontConfigCommand(m.name, frontCfg),
+        create: frontConfigCommand(m.name, FRONT_CONFIG),
         dependsOn: previousConfig ? [machine, previousConfig] : [machine],
       });
     }
-    this.frontMachines = frontMachines;
+    return { box, prune, machines, frontMachines };
   }
 
   private lifecycleResource(id: string, spec: LifecycleSpec): TerraformResource {
     const resource = this.createLifecycleResource(id, spec);
     // Readable, stable addresses in `terraform plan`: null_resource.vagrant_core_core-01.
     resource.overrideLogicalId(`vagrant_${this.plan.cluster.name}_${id}`);
-    return resource;
+    return fqnWithoutTrace(resource);
   }
 
   private createLifecycleResource(id: string, spec: LifecycleSpec): TerraformResource {
     const terraformData = this.plan.lifecycle === LifecycleResource.TERRAFORM_DATA;
     // Destroy-time provisioners may only read `self`: the name and folder travel in the resource.
     const selfRef = terraformData ? "self.input" : "self.triggers";
+    // Text from the plan is literal for Terraform: "${" in a URL must not be interpolated.
+    const input = Object.fromEntries(
+      Object.entries(spec.input).map(([k, v]) => [k, literalTerraformString(v)]),
+    );
+    const trigger = literalTerraformString(spec.trigger);
+    // A machine's steps know which resource instance made it (see nodeUpCommand).
+    const environment = spec.destroy ? { [GENERATION_ENV]: "${self.id}" } : undefined;
     const provisioners = [
-      { type: "local-exec" as const, command: spec.create, workingDir: spec.input.dir },
+      {
+        type: "local-exec" as const,
+        command: literalTerraformString(spec.create),
+        workingDir: input.dir,
+        environment,
+      },
       ...(spec.destroy
         ? [
             {
@@ -242,29 +222,62 @@ export class VagrantCluster extends Construct {
               when: "destroy" as const,
               command: nodeDestroyCommand(`\${${selfRef}.name}`),
               workingDir: `\${${selfRef}.dir}`,
+              environment,
             },
           ]
         : []),
     ];
+    // Machines are replaced create-first: the create step replaces the running machine itself,
+    // so with the chain of dependencies nodes are replaced one after another, never all at once.
+    const lifecycle = spec.destroy ? { createBeforeDestroy: true } : undefined;
     if (terraformData) {
-      return new DataResource(this, id, {
-        input: spec.input,
-        triggersReplace: { inputs: spec.trigger },
+      return new TerraformData(this, id, {
+        input,
+        triggersReplace: { inputs: trigger },
         provisioners,
         dependsOn: spec.dependsOn,
+        lifecycle,
       });
     }
-    this.ensureNullProvider();
-    return new NullResource(this, id, {
-      triggers: { ...spec.input, inputs: spec.trigger },
-      provisioners,
-      dependsOn: spec.dependsOn,
-    });
-  }
-
-  // One default null provider per stack, however many Vagrant clusters it holds.
-  private ensureNullProvider(): void {
+    const { NullResource, NullProvider } = loadNullProvider(this.node.path);
+    // One default null provider per stack, however many Vagrant clusters it holds.
     const stack = TerraformStack.of(this);
     if (!stack.node.tryFindChild(NULL_PROVIDER_ID)) new NullProvider(stack, NULL_PROVIDER_ID);
+    return new NullResource(this, id, {
+      triggers: { ...input, inputs: trigger },
+      provisioners,
+      dependsOn: spec.dependsOn,
+      lifecycle,
+    });
+  }
+}
+
+/** The package `LifecycleResource.NULL_RESOURCE` needs; loaded only when it is chosen. */
+export const NULL_PROVIDER_PACKAGE = "@cdktf/provider-null";
+
+/**
+ * Loads @cdktf/provider-null on first use, so that users of the default
+ * lifecycle (terraform_data) need not install it.
+ */
+function loadNullProvider(constructPath: string): {
+  NullResource: typeof NullResourceType;
+  NullProvider: typeof NullProviderType;
+} {
+  try {
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    return {
+      NullResource: require(`${NULL_PROVIDER_PACKAGE}/lib/resource`).Resource,
+      NullProvider: require(`${NULL_PROVIDER_PACKAGE}/lib/provider`).NullProvider,
+    };
+    /* eslint-enable @typescript-eslint/no-require-imports */
+  } catch (e) {
+    if ((e as { code?: string }).code !== "MODULE_NOT_FOUND") throw e;
+    throw new ClusterConfigError(`VagrantCluster "${constructPath}"`, [
+      {
+        prop: "lifecycle",
+        value: LifecycleResource.NULL_RESOURCE,
+        allowed: `${LifecycleResource.TERRAFORM_DATA} (the default, built into Terraform), or ${LifecycleResource.NULL_RESOURCE} with the package ${NULL_PROVIDER_PACKAGE} installed (npm install ${NULL_PROVIDER_PACKAGE})`,
+      },
+    ]);
   }
 }

@@ -18,7 +18,9 @@ describe("PlatformStack", () => {
       input: expect.objectContaining({ name: "core-02" }),
       provisioner: expect.arrayContaining([
         {
-          "local-exec": expect.objectContaining({ command: expect.stringContaining("vagrant up") }),
+          "local-exec": expect.objectContaining({
+            command: expect.stringContaining("'vagrant' 'up' '--provider' 'virtualbox' 'core-02'"),
+          }),
         },
       ]),
     });

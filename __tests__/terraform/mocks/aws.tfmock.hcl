@@ -109,3 +109,27 @@ mock_resource "aws_lb_target_group_attachment" {
     id = "arn:aws:elasticloadbalancing:eu-central-1:123456789012:targetgroup/core-web/73e2d6bc24d8a067-20251124000000000000000001"
   }
 }
+
+mock_resource "aws_ec2_subnet_cidr_reservation" {
+  defaults = {
+    id       = "scr-0123456789abcdef0"
+    owner_id = "123456789012"
+  }
+}
+
+# Route tables the cluster reads back (AwsNetwork.existing). No routes by
+# default: each test says what AWS would report for the subnets it uses.
+mock_data "aws_route_tables" {
+  defaults = {
+    ids = []
+  }
+}
+
+mock_data "aws_route_table" {
+  defaults = {
+    id             = "rtb-0f0f0f0f0f0f0f0f0"
+    route_table_id = "rtb-0f0f0f0f0f0f0f0f0"
+    routes         = []
+    associations   = []
+  }
+}

@@ -1,0 +1,133 @@
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { X509Certificate } from "node:crypto";
+import { Testing, TerraformStack } from "cdktf";
+import { CoreOsCluster, ETCD_TLS_FILES, EtcdTls, STATE_DIRECTORY_CONTEXT } from "../lib";
+import { newCertificateAuthority } from "../lib/etcd/certificates";
+import { fileText as ignitionFileText, IgnitionConfig } from "../lib/render/ignition";
+import { describeWithTool } from "./support/tools";
+
+/*
+ * Where etcd's keys come from and where they stay: the state folder keeps the
+ * CA and every certificate, 0700/0600, so a second synth gives byte-identical
+ * node configs; a certificate is reissued only when what it says changes.
+ */
+function stateDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), "pki-state-"));
+}
+
+function cluster(state: string, props: ConstructorParameters<typeof CoreOsCluster>[2] = {}) {
+  const app = Testing.app({ context: { [STATE_DIRECTORY_CONTEXT]: state } });
+  return new CoreOsCluster(new TerraformStack(app, "pki"), "core", props);
+}
+
+function fileOf(ignition: string, p: string): string | undefined {
+  const ign: IgnitionConfig = JSON.parse(ignition);
+  const f = ign.storage.files.find((x) => x.path === p);
+  return f ? ignitionFileText(f) : undefined;
+}
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
+describe("the state folder keeps etcd's keys", () => {
+  const state = stateDir();
+  dirs.push(state);
+  const first = cluster(state);
+
+  it("makes the CA and certificates on the first synth, private to the owner", () => {
+    const dir = first.stateDirectory;
+    expect(dir).toBe(path.join(state, "pki", "core"));
+    const mode = (p: string) => fs.statSync(path.join(dir, p)).mode & 0o777;
+    expect(mode(".")).toBe(0o700);
+    expect(mode("pki")).toBe(0o700);
+    for (const f of ["pki/ca.key", "pki/ca.crt", "pki/nodes/core-01/member-192.168.56.101.key"]) {
+      expect({ f, mode: mode(f) }).toEqual({ f, mode: 0o600 });
+    }
+  });
+
+  it("gives the same node configs on the next synth (no node is replaced)", () => {
+    const again = cluster(state);
+    expect(again.nodes.map((n) => n.ignition)).toEqual(first.nodes.map((n) => n.ignition));
+  });
+
+  it("reissues only the certificate whose holder changed", () => {
+    const moved = cluster(state, { firstHostNumber: 150 });
+    // Addresses are in member certificates: members get new ones; client certificates stay.
+    const member = (c: CoreOsCluster) => fileOf(c.nodes[0].ignition, ETCD_TLS_FILES.memberCert);
+    const client = (c: CoreOsCluster) => fileOf(c.nodes[0].ignition, ETCD_TLS_FILES.clientCert);
+    expect(member(moved)).not.toEqual(member(first));
+    expect(client(moved)).toEqual(client(first));
+    const cert = new X509Certificate(member(moved) as string);
+    expect(cert.subjectAltName).toBe(
+      "DNS:core-01, IP Address:192.168.56.150, IP Address:127.0.0.1",
+    );
+  });
+
+  it("makes a new CA for another cluster", () => {
+    const other = new CoreOsCluster(
+      new TerraformStack(Testing.app({ context: { [STATE_DIRECTORY_CONTEXT]: state } }), "pki2"),
+      "core",
+    );
+    expect(fileOf(other.nodes[0].ignition, ETCD_TLS_FILES.ca)).not.toEqual(
+      fileOf(first.nodes[0].ignition, ETCD_TLS_FILES.ca),
+    );
+  });
+});
+
+describe("a CA of your own", () => {
+  const ca = newCertificateAuthority("my org etcd CA", 365);
+
+  it("signs the member and client certificates", () => {
+    const state = stateDir();
+    dirs.push(state);
+    const c = cluster(state, { etcd: { tls: EtcdTls.fromCa(ca) } });
+    const caCert = new X509Certificate(ca.certificatePem);
+    expect(fileOf(c.nodes[0].ignition, ETCD_TLS_FILES.ca)).toBe(ca.certificatePem);
+    const member = new X509Certificate(fileOf(c.nodes[0].ignition, ETCD_TLS_FILES.memberCert)!);
+    expect(member.verify(caCert.publicKey)).toBe(true);
+    expect(fs.existsSync(path.join(c.stateDirectory, "pki/ca.key"))).toBe(false);
+  });
+
+  it("is checked: a key that does not match, text that is not PEM", () => {
+    const other = newCertificateAuthority("other", 365);
+    const state = stateDir();
+    dirs.push(state);
+    expect(() =>
+      cluster(state, {
+        etcd: {
+          tls: EtcdTls.fromCa({
+            certificatePem: ca.certificatePem,
+            privateKeyPem: other.privateKeyPem,
+          }),
+        },
+      }),
+    ).toThrow(/etcd\.tls\.privateKeyPem: .*the private key of certificatePem/);
+    expect(() =>
+      cluster(state, {
+        etcd: { tls: EtcdTls.fromCa({ certificatePem: "nope", privateKeyPem: "nope" }) },
+      }),
+    ).toThrow(/etcd\.tls\.certificatePem: got "nope"; allowed: a PEM X.509 certificate/);
+    expect(fs.readdirSync(state)).toEqual([]);
+  });
+});
+
+describeWithTool("openssl", "openssl", "openssl accepts the certificates", () => {
+  it("verifies member and client certificates against the CA, with the usages TLS needs", () => {
+    const state = stateDir();
+    dirs.push(state);
+    const c = cluster(state);
+    const dir = path.join(c.stateDirectory, "pki");
+    const verify = (purpose: string, cert: string) =>
+      spawnSync("openssl", ["verify", "-purpose", purpose, "-CAfile", `${dir}/ca.crt`, cert], {
+        encoding: "utf8",
+      });
+    expect(verify("sslserver", `${dir}/nodes/core-01/member-192.168.56.101.crt`).status).toBe(0);
+    expect(verify("sslclient", `${dir}/nodes/core-01/member-192.168.56.101.crt`).status).toBe(0);
+    expect(verify("sslclient", `${dir}/nodes/core-01/client.crt`).status).toBe(0);
+    // A client certificate is no server certificate (so it cannot serve as a member's).
+    expect(verify("sslserver", `${dir}/nodes/core-01/client.crt`).status).not.toBe(0);
+  });
+});
