@@ -7,6 +7,7 @@ import {
   ContainerImage,
   CoreOsCluster,
   CoreOsClusterProps,
+  EtcdDiscovery,
   EtcdTls,
   FrontProtocol,
   NlbFront,
@@ -204,6 +205,17 @@ const WARNINGS: Array<[string, () => ReturnType<typeof build>, () => ReturnType<
     () => build({}, 80, 8080, vagrant),
   ],
   ["CC-W8", () => unpinnedKeepalived(true), () => unpinnedKeepalived(false)],
+  [
+    "CC-W9",
+    () => build({ etcd: { discovery: EtcdDiscovery.publicService() } }, 80, 8080, vagrant),
+    () =>
+      build(
+        { etcd: { discovery: EtcdDiscovery.selfHosted("http://192.168.56.5:2379") } },
+        80,
+        8080,
+        vagrant,
+      ),
+  ],
 ];
 
 describe("warnings: insecure settings a user chose", () => {
@@ -251,7 +263,7 @@ describe("warnings: insecure settings a user chose", () => {
     expect(() => Policy.acknowledge(stack, ["CC-E1"], "please")).toThrow(
       /ruleIds: got "CC-E1"; allowed: a warning rule: errors are never acceptable/,
     );
-    expect(() => Policy.acknowledge(stack, ["CC-W9"], "x")).toThrow(/allowed: a rule id: CC-W1/);
+    expect(() => Policy.acknowledge(stack, ["CC-W99"], "x")).toThrow(/allowed: a rule id: CC-W1/);
     expect(() => Policy.acknowledge(stack, ["CC-W1"], " ")).toThrow(/reason: got " "/);
   });
 });

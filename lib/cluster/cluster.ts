@@ -8,6 +8,8 @@ import { OperatingSystem } from "./operating-system";
 import { ClusterPlan, defaultClusterName, isClusterName, NodePlan, planCluster } from "./plan";
 import { RebootStrategy } from "./reboot-strategy";
 import { renderIgnitionJson } from "../render/ignition";
+import { renderCloudConfig } from "../render/cloud-config";
+import { Provisioning } from "./provisioning";
 import { renderPlanSummary } from "../render/plan-summary";
 import { onSynthesize, SynthesizedFile, SynthesizedFiles } from "../core/synthesized-files";
 import {
@@ -20,13 +22,24 @@ import { CertificateIssuer, EtcdTlsMaterial, MachineCredentials } from "../etcd/
 
 /** Artifact folder of every cluster, relative to the stack folder. */
 export const CLUSTERS_DIRECTORY = "clusters";
+/** Folder of the nodes' cloud-configs (Provisioning.CLOUD_CONFIG) in an artifact folder. */
+export const CLOUD_CONFIG_DIRECTORY = "cloud-config";
 
 /** One node as targets and users see it. */
 export interface ClusterNode extends NodePlan {
-  /** The node's Ignition config (JSON text). */
+  /**
+   * The node's Ignition config (JSON text). With Provisioning.CLOUD_CONFIG
+   * the same model as Ignition, for reference; the machine gets `config`.
+   */
   readonly ignition: string;
   /** Where the Ignition file lies, relative to the stack folder. */
   readonly ignitionPath: string;
+  /** How the config reaches the machine. */
+  readonly provisioning: Provisioning;
+  /** The config the machine gets: Ignition JSON or `#cloud-config` YAML. */
+  readonly config: string;
+  /** Where `config` lies, relative to the stack folder. */
+  readonly configPath: string;
 }
 
 /**
@@ -118,16 +131,27 @@ export class CoreOsCluster extends Construct implements IFrontTarget {
     this.artifactDirectory = `${CLUSTERS_DIRECTORY}/${this.plan.name}`;
 
     const ignitionDir = "ignition";
-    this.nodes = this.plan.nodes.map((n) => ({
-      ...n,
-      ignition: renderIgnitionJson(this.plan, n),
-      ignitionPath: `${this.artifactDirectory}/${ignitionDir}/${n.name}.ign`,
-    }));
+    const provisioning = this.plan.provisioning;
+    this.nodes = this.plan.nodes.map((n) => {
+      const ignition = renderIgnitionJson(this.plan, n);
+      const ignitionPath = `${this.artifactDirectory}/${ignitionDir}/${n.name}.ign`;
+      const cloudConfig = provisioning === Provisioning.CLOUD_CONFIG;
+      return {
+        ...n,
+        ignition,
+        ignitionPath,
+        provisioning,
+        config: cloudConfig ? renderCloudConfig(this.plan, n) : ignition,
+        configPath: cloudConfig
+          ? `${this.artifactDirectory}/${CLOUD_CONFIG_DIRECTORY}/${n.name}.yml`
+          : ignitionPath,
+      };
+    });
     this.activeNodes = this.nodes.filter((n) => !n.standby);
     this.standbyNodes = this.nodes.filter((n) => n.standby);
 
     const files: Record<string, string | SynthesizedFile> = {
-      "cluster.json": renderPlanSummary(this.plan, ignitionDir),
+      "cluster.json": renderPlanSummary(this.plan, ignitionDir, CLOUD_CONFIG_DIRECTORY),
       // Where the state folder is, for deploy-time steps (Terraform reads no absolute paths).
       "state-directory": `${this.stateDirectory}\n`,
     };
@@ -135,6 +159,9 @@ export class CoreOsCluster extends Construct implements IFrontTarget {
     const mode = tls ? 0o600 : 0o644;
     for (const n of this.nodes) {
       files[`${ignitionDir}/${n.name}.ign`] = { contents: n.ignition, mode };
+      if (n.configPath !== n.ignitionPath) {
+        files[`${CLOUD_CONFIG_DIRECTORY}/${n.name}.yml`] = { contents: n.config, mode };
+      }
     }
     new SynthesizedFiles(this, "Artifacts", { directory: this.artifactDirectory, files });
   }

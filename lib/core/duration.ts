@@ -10,6 +10,16 @@ export class Duration {
     return new Duration(amount * 1000);
   }
 
+  /** A duration in minutes. */
+  public static minutes(amount: number): Duration {
+    return new Duration(amount * 60_000);
+  }
+
+  /** A duration in hours. */
+  public static hours(amount: number): Duration {
+    return new Duration(amount * 3_600_000);
+  }
+
   private constructor(private readonly ms: number) {}
 
   /** The duration in milliseconds. */
@@ -20,6 +30,14 @@ export class Duration {
   /** The duration in seconds (may be fractional). */
   public toSeconds(): number {
     return this.ms / 1000;
+  }
+
+  /** Go's duration syntax in whole minutes and hours, e.g. `1h30m` (locksmithd's window length). */
+  public toGoMinutes(): string {
+    const minutes = Math.round(this.ms / 60_000);
+    const h = Math.floor(minutes / 60);
+    const m = minutes % 60;
+    return `${h ? `${h}h` : ""}${m || !h ? `${m}m` : ""}`;
   }
 
   /** `500ms`, `10s`: readable in messages and configs. */

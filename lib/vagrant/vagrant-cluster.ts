@@ -21,6 +21,8 @@ import {
 } from "../render/vagrant";
 import { SynthesizedFile, SynthesizedFiles } from "../core/synthesized-files";
 import { literalTerraformString } from "../render/terraform-template";
+import { discoveryRetireCommand, discoveryTokenCommand } from "../render/discovery-token";
+import { DISCOVERY_ENV_ARTIFACT, DiscoveryKind } from "../etcd/discovery";
 import { TerraformData } from "./terraform-data";
 
 /** Artifact folder of every Vagrant environment, relative to the stack folder. */
@@ -44,6 +46,8 @@ interface LifecycleSpec {
   readonly create: string;
   /** A machine: destroyed with the resource, replaced create-first, its generation the resource id. */
   readonly destroy?: boolean;
+  /** A command run when the resource is destroyed (not a machine). */
+  readonly onDestroy?: string;
   readonly dependsOn: TerraformResource[];
 }
 
@@ -82,6 +86,12 @@ export class VagrantCluster extends Construct {
   public readonly frontAddress?: string;
   /** One lifecycle resource per front machine. */
   public readonly frontMachines: readonly TerraformResource[];
+  /**
+   * Makes the etcd discovery token of this cluster generation before any
+   * machine (etcd.discovery other than static bootstrap); destroying it
+   * retires the token.
+   */
+  public readonly discoveryToken?: TerraformResource;
 
   constructor(scope: Construct, id: string, props: VagrantClusterProps) {
     super(scope, id);
@@ -110,12 +120,12 @@ export class VagrantCluster extends Construct {
     };
     // Node configs hold private keys (etcd's certificates): only the owner reads them.
     const secret = (contents: string) => ({ contents, mode: 0o600 });
-    for (const n of this.plan.nodes) files[n.ignitionFile] = secret(n.ignition);
+    for (const n of this.plan.nodes) files[n.configFile] = secret(n.config);
     const frontCfg = `${FRONT_DIRECTORY}/haproxy.cfg`;
     if (this.plan.front) {
       files[frontCfg] = this.plan.front.haproxyCfg;
       for (const m of this.plan.front.machines) {
-        files[m.ignitionFile] = secret(m.ignition);
+        files[m.configFile] = secret(m.config);
         if (m.keepalivedConf)
           files[`${FRONT_DIRECTORY}/${m.name}-keepalived.conf`] = m.keepalivedConf;
       }
@@ -139,11 +149,26 @@ export class VagrantCluster extends Construct {
       dependsOn: [this.box],
     });
 
+    // A discovery token per cluster generation, made before any machine: this
+    // resource is the generation (destroy retires the token, a new deploy makes one).
+    const discovery = cluster.plan.etcd.discovery;
+    this.discoveryToken =
+      discovery.kind === DiscoveryKind.STATIC
+        ? undefined
+        : this.lifecycleResource("discovery", {
+            trigger: `${discovery.kind} ${discovery.endpoints.join(",")} ${discovery.size} ${cluster.plan.etcd.clusterToken}`,
+            input: { dir },
+            create: discoveryTokenCommand(discovery, DISCOVERY_ENV_ARTIFACT),
+            onDestroy: discoveryRetireCommand(DISCOVERY_ENV_ARTIFACT),
+            dependsOn: [this.prune],
+          });
+    const first = this.discoveryToken ? [this.prune, this.discoveryToken] : [this.prune];
+
     const machines: TerraformResource[] = [];
     for (const node of this.plan.nodes) {
       // Old machines go before new ones come up. VirtualBox: one node at a time, in order.
       const previous = machines[machines.length - 1];
-      const after = this.plan.parallel || !previous ? [this.prune] : [this.prune, previous];
+      const after = this.plan.parallel || !previous ? first : [...first, previous];
       machines.push(
         this.lifecycleResource(node.name, {
           trigger: node.inputsHash,
@@ -212,6 +237,16 @@ export class VagrantCluster extends Construct {
               command: nodeDestroyCommand(`\${${selfRef}.name}`),
               workingDir: `\${${selfRef}.dir}`,
               environment,
+            },
+          ]
+        : []),
+      ...(spec.onDestroy
+        ? [
+            {
+              type: "local-exec" as const,
+              when: "destroy" as const,
+              command: literalTerraformString(spec.onDestroy),
+              workingDir: `\${${selfRef}.dir}`,
             },
           ]
         : []),
