@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { CoreOsClusterProps, DISCOVERY_ENV_FILE, EtcdDiscovery, Provisioning } from "../lib";
 import { ETCD_TLS_DIR } from "../lib/render/etcd-environment";
 import { READY_CHECK_PATH } from "../lib/render/ready-check";
+import { discoveryRetireCommand } from "../lib/render/discovery-token";
 import { parseEnvironmentFile } from "../lib";
 import {
   describeWithEtcd,
@@ -405,6 +406,18 @@ describeWithEtcd("etcd discovery with a fresh token per cluster generation", () 
       expect(r.out).toContain("a new token for 3 members");
       expect(fs.readFileSync(path.join(r.dir, "discovery.env"), "utf8")).toBe(
         `ETCD_DISCOVERY=${key}\n`,
+      );
+    });
+
+    it("destroy deletes only a token the deploy made, never one you brought", () => {
+      const key = `${SERVICE}/v2/keys/_etcd/registry/0123456789abcdef0123456789abcde0`;
+      putV2(`${key}/_config/size`, "3");
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "retire-"));
+      fs.writeFileSync(path.join(dir, "discovery.env"), `ETCD_DISCOVERY=${key}\n`);
+      expect(sh(["sh", "-c", discoveryRetireCommand("discovery.env")], dir).status).toBe(0);
+      expect(fs.existsSync(path.join(dir, "discovery.env"))).toBe(false);
+      expect(v2(`_etcd/registry/0123456789abcdef0123456789abcde0/_config/size`).node?.value).toBe(
+        "3",
       );
     });
 

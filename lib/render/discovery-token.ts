@@ -38,6 +38,7 @@ write_env() {
   tmp=$(umask 077 && mktemp "$out.XXXXXX") || fail "cannot write $out"
   printf '%s\\n' "$@" >"$tmp" && mv "$tmp" "$out" || fail "cannot write $out"
 }
+made_here="# made by this deploy: deleted when the cluster is destroyed"
 public_hint="The public discovery service is deprecated and unreliable: run one of your own (EtcdDiscovery.selfHosted) or use static bootstrap (the default)."
 case "$kind" in
 public-service)
@@ -55,7 +56,7 @@ self-hosted)
     fail "no answer from the discovery service $endpoint within $max s ($(why)): start it, or use static bootstrap (the default)"
   [ "$code" = 201 ] ||
     fail "the discovery service $endpoint did not create a token (HTTP $code: $(why)); it must be an etcd serving the v2 keys API (etcd < 3.6 with --enable-v2)"
-  write_env "ETCD_DISCOVERY=$token"
+  write_env "$made_here" "ETCD_DISCOVERY=$token"
   ;;
 existing-token)
   token=$endpoint
@@ -115,15 +116,16 @@ export function discoveryTokenCommand(discovery: DiscoveryPlan, out: string): st
 
 /**
  * Shell command for the end of a cluster generation (destroy): the token
- * file goes, and a token the deploy made on a self-hosted v2 service is
- * deleted there (bounded, best effort). A new deploy makes a new token.
+ * file goes, and a token the deploy made on a self-hosted v2 service (marked
+ * so in the file; never one you brought) is deleted there (bounded, best
+ * effort). A new deploy makes a new token.
  */
 export function discoveryRetireCommand(out: string): string {
   const file = shellQuote(out);
   return [
     `if [ -f ${file} ]; then`,
     `token=$(sed -n 's/^ETCD_DISCOVERY=//p' ${file});`,
-    `case "$token" in */v2/keys/${DISCOVERY_KEY_PREFIX}/*) curl -sS -o /dev/null --connect-timeout ${DISCOVERY_CONNECT_TIMEOUT} --max-time ${DISCOVERY_REQUEST_TIMEOUT} -X DELETE "$token?recursive=true&dir=true" || true ;; esac;`,
+    `if grep -q '^# made by this deploy' ${file} && [ -n "$token" ]; then curl -sS -o /dev/null --connect-timeout ${DISCOVERY_CONNECT_TIMEOUT} --max-time ${DISCOVERY_REQUEST_TIMEOUT} -X DELETE "$token?recursive=true&dir=true" || true; fi;`,
     `rm -f ${file};`,
     `fi`,
   ].join(" ");
