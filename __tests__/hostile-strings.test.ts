@@ -8,7 +8,9 @@ import {
   ContainerImage,
   CoreOsCluster,
   CoreOsClusterProps,
+  Duration,
   ETCD_ENV_FILE,
+  EtcdDiscovery,
   EtcdTls,
   FailoverService,
   FailoverServiceProps,
@@ -16,7 +18,10 @@ import {
   HealthCheckProtocol,
   LifecycleResource,
   NlbFront,
+  parseEnvironmentDropin,
   parseEnvironmentFile,
+  Provisioning,
+  renderEnvironmentDropin,
   ServiceHealthCheck,
   flatcarBoxName,
   flatcarBoxUrl,
@@ -26,6 +31,12 @@ import {
 import { AwsCluster, AwsClusterProps, AwsMachineImage, AwsNetwork } from "../lib/aws";
 import { RESERVED_DIRECTORIES, RESERVED_PATHS } from "../lib/cluster/plan";
 import { fileText, IgnitionConfig } from "../lib/render/ignition";
+import { parse as parseYaml } from "yaml";
+import {
+  applyCloudinitEnvironment,
+  checkCloudConfig,
+  decodeContent,
+} from "./support/cloud-config-schema";
 import { renderHaproxyCfg } from "../lib/render/haproxy";
 import { failoverConfPath } from "../lib/render/failover-units";
 import { ed25519PublicKey } from "./support/keys";
@@ -216,6 +227,15 @@ const CLUSTER_SLOTS: readonly ClusterSlot[] = [
     read: (ign) => textAt(ign, "/opt/x"),
     expected: (h) => h,
   },
+  {
+    prop: "maintenanceWindow.start",
+    props: (h) => ({ maintenanceWindow: { start: h, length: Duration.hours(1) } }),
+    read: (ign) =>
+      parseEnvironmentDropin(
+        ign.systemd.units.find((u) => u.name === "locksmithd.service")?.dropins?.[0].contents ?? "",
+      ).LOCKSMITHD_REBOOT_WINDOW_START,
+    expected: (h) => h,
+  },
 ];
 
 function clusterOutcome(slot: ClusterSlot, h: string): Outcome & { ignition?: string } {
@@ -382,6 +402,165 @@ describeWithTool(
     });
   },
 );
+
+// ---------------------------------------------------------------- cluster props → cloud-config
+
+/**
+ * The node as coreos-cloudinit would make it from its cloud-config (YAML 1.1
+ * after the platform's substitution), in the shape of an Ignition config so
+ * the same slots read it: files, units, the host name, SSH keys, locksmithd.
+ */
+function cloudConfigAsIgnition(text: string, address: string): IgnitionConfig {
+  const cc = parseYaml(applyCloudinitEnvironment(text, { $private_ipv4: address }), {
+    version: "1.1",
+  }) as {
+    hostname: string;
+    ssh_authorized_keys?: string[];
+    coreos: {
+      locksmith?: Record<string, string>;
+      units: Array<{
+        name: string;
+        enable?: boolean;
+        content?: string;
+        "drop-ins"?: Array<{ name: string; content: string }>;
+      }>;
+    };
+    write_files: Array<{ path: string; content: string; encoding?: string; permissions: string }>;
+  };
+  const file = (path: string, contents: string, mode: number) => ({
+    path,
+    mode,
+    overwrite: true,
+    contents: { source: `data:,${encodeURIComponent(contents)}` },
+  });
+  const locksmith = cc.coreos.locksmith
+    ? [
+        {
+          name: "locksmithd.service",
+          dropins: [
+            {
+              name: "20-etcd-endpoints.conf",
+              contents: renderEnvironmentDropin(
+                Object.entries(cc.coreos.locksmith).map(([k, v]) => [
+                  k === "window_start"
+                    ? "LOCKSMITHD_REBOOT_WINDOW_START"
+                    : `LOCKSMITHD_${k.toUpperCase()}`,
+                  v,
+                ]),
+              ),
+            },
+          ],
+        },
+      ]
+    : [];
+  return {
+    ignition: { version: "3.3.0" },
+    passwd: {
+      users: [
+        {
+          name: "core",
+          ...(cc.ssh_authorized_keys ? { sshAuthorizedKeys: cc.ssh_authorized_keys } : {}),
+        },
+      ],
+    },
+    storage: {
+      files: [
+        file("/etc/hostname", `${cc.hostname}\n`, 0o644),
+        ...cc.write_files.map((f) =>
+          file(f.path, decodeContent(f.content, f.encoding ?? ""), parseInt(f.permissions, 8)),
+        ),
+      ],
+    },
+    systemd: {
+      // locksmithd first: Ignition lists the cluster's units before the user's.
+      units: [
+        ...locksmith,
+        ...cc.coreos.units.map((u) => ({
+          name: u.name,
+          ...(u.content !== undefined ? { contents: u.content } : {}),
+          ...(u.enable ? { enabled: true } : {}),
+          ...(u["drop-ins"]
+            ? { dropins: u["drop-ins"].map((d) => ({ name: d.name, contents: d.content })) }
+            : {}),
+        })),
+      ],
+    },
+  };
+}
+
+describe("hostile strings in cluster props, as cloud-config", () => {
+  const counts = { rejected: 0, accepted: 0 };
+  afterAll(() =>
+    console.log(`hostile strings, cluster props as cloud-config: ${JSON.stringify(counts)}`),
+  );
+  const cases = CLUSTER_SLOTS.flatMap((s) => CORPUS.map((h) => [s.prop, label(h), s, h] as const));
+  it.each(cases)("%s = %s", (_p, _l, slot, h) => {
+    const stack = new TerraformStack(testApp(), "s");
+    let node: CoreOsCluster["nodes"][number];
+    try {
+      const cluster = new CoreOsCluster(stack, "core", {
+        ...slot.props(h),
+        provisioning: Provisioning.CLOUD_CONFIG,
+      });
+      node = cluster.nodes[0];
+    } catch (e) {
+      rejectedFor(e, slot.prop);
+      counts.rejected++;
+      return;
+    }
+    counts.accepted++;
+    expect(checkCloudConfig(node.config).findings).toEqual([]);
+    expect([slot.read(cloudConfigAsIgnition(node.config, node.address))]).toEqual([
+      slot.expected(h),
+    ]);
+  });
+});
+
+// ---------------------------------------------------------------- discovery URLs → the token step
+
+describe("hostile strings in discovery URLs reach the deploy's token step as one literal value", () => {
+  const slots = [
+    {
+      prop: "etcd.discovery.url",
+      discovery: (h: string) => EtcdDiscovery.selfHosted(`http://${h}`),
+      value: (h: string) => `http://${h}`,
+    },
+    {
+      prop: "etcd.discovery.url",
+      discovery: (h: string) => EtcdDiscovery.existingToken(`https://discovery.example/${h}`),
+      value: (h: string) => `https://discovery.example/${h}`,
+    },
+  ];
+  const cases = slots.flatMap((s, i) =>
+    CORPUS.map((h) => [`${s.prop} (${i})`, label(h), s, h] as const),
+  );
+  it.each(cases)("%s = %s", (_p, _l, slot, h) => {
+    const app = testApp({ outdir: tempOutdir() });
+    const stack = new TerraformStack(app, "s");
+    let config: {
+      resource: Record<
+        string,
+        Record<string, { provisioner: Array<{ "local-exec": { command: string } }> }>
+      >;
+    };
+    try {
+      const cluster = new CoreOsCluster(stack, "core", { etcd: { discovery: slot.discovery(h) } });
+      new VagrantCluster(stack, "local", { cluster });
+      config = JSON.parse(Testing.synth(stack));
+    } catch (e) {
+      rejectedFor(e, slot.prop);
+      return;
+    }
+    const command = terraformLiteral(
+      config.resource.terraform_data.vagrant_core_discovery.provisioner[0]["local-exec"].command,
+    ) as string;
+    expect(spawnSync("sh", ["-n", "-c", command]).status).toBe(0);
+    // The settings the step starts with, as the shell reads them (the rest would reach the network).
+    const head = command.slice(0, command.indexOf("set -u"));
+    const r = spawnSync("sh", ["-c", `${head}printf '%s' "$endpoint"`], { encoding: "utf8" });
+    expect(r.stdout).toBe(slot.value(h));
+  });
+});
 
 // ---------------------------------------------------------------- front props → haproxy.cfg
 
@@ -628,6 +807,36 @@ describeWithTool("ruby", "ruby", "hostile strings in Vagrant props", () => {
       ["box", "list"],
       ["box", "add", "--name", flatcarName, "--provider", "virtualbox", flatcarUrl],
     ]);
+  });
+});
+
+describeWithTool("ruby", "ruby", "hostile strings in config.rb hints", () => {
+  it.each(CORPUS.map((h) => [label(h), h]))("configRbHints.num_instances = %s", (_l, h) => {
+    const app = testApp({ outdir: tempOutdir() });
+    const stack = new TerraformStack(app, "s");
+    let vagrantDir: string;
+    try {
+      const v = new VagrantCluster(stack, "local", {
+        cluster: new CoreOsCluster(stack, "core"),
+        configRbHints: { num_instances: h },
+      });
+      app.synth();
+      vagrantDir = path.join(app.outdir, "stacks", "s", v.directory);
+    } catch (e) {
+      rejectedFor(e, "configRbHints.num_instances");
+      return;
+    }
+    const vagrantfile = path.join(vagrantDir, "Vagrantfile");
+    expect(spawnSync("ruby", ["-c", vagrantfile], { encoding: "utf8" }).status).toBe(0);
+    // The checks' table as Ruby reads it: the hint is one string, exactly as given.
+    const text = fs.readFileSync(vagrantfile, "utf8");
+    const table = text.slice(text.indexOf("\n[\n") + 1, text.indexOf("].each do |knob"));
+    const dump = spawnSync(
+      "ruby",
+      ["-rjson", "-e", `STDOUT.write(JSON.generate((${table}]).map { |row| row[3] }))`],
+      { encoding: "utf8" },
+    );
+    expect(JSON.parse(dump.stdout)[0]).toBe(h);
   });
 });
 

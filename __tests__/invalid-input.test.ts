@@ -7,6 +7,7 @@ import {
   CoreOsCluster,
   CoreOsClusterProps,
   Duration,
+  EtcdDiscovery,
   EtcdTls,
   Failback,
   FailoverService,
@@ -18,6 +19,7 @@ import {
   LifecycleResource,
   NlbFront,
   OperatingSystem,
+  Provisioning,
   RebootStrategy,
   ServiceHealthCheck,
   TargetGroupProps,
@@ -469,6 +471,197 @@ const CLUSTER: Case[] = [
     "etcd.clusterToken",
     '"aaa',
     "1-64",
+  ],
+  [
+    "provisioning unknown",
+    (c) => c.cluster({ provisioning: "yaml" as Provisioning }),
+    "provisioning",
+    '"yaml"',
+    "ignition | cloud-config",
+  ],
+  [
+    "cloud-config on Fedora CoreOS",
+    (c) =>
+      c.cluster({
+        os: OperatingSystem.fedoraCoreOs(),
+        provisioning: Provisioning.CLOUD_CONFIG,
+      }),
+    "provisioning",
+    '"cloud-config"',
+    "ignition on Fedora CoreOS: it has no cloud-config",
+  ],
+  [
+    "maintenanceWindow a string",
+    (c) => c.cluster({ maintenanceWindow: "Sun 03:00" as never }),
+    "maintenanceWindow",
+    '"Sun 03:00"',
+    'start: "Sun 03:00"',
+  ],
+  [
+    "maintenanceWindow start 25:00",
+    (c) => c.cluster({ maintenanceWindow: { start: "25:00", length: Duration.hours(1) } }),
+    "maintenanceWindow.start",
+    '"25:00"',
+    '"HH:MM" (24 h, UTC)',
+  ],
+  [
+    "maintenanceWindow start with a long day name",
+    (c) => c.cluster({ maintenanceWindow: { start: "Sunday 03:00", length: Duration.hours(1) } }),
+    "maintenanceWindow.start",
+    '"Sunday 03:00"',
+    "Sun Mon Tue",
+  ],
+  [
+    "maintenanceWindow length in seconds",
+    (c) => c.cluster({ maintenanceWindow: { start: "03:00", length: Duration.seconds(90) } }),
+    "maintenanceWindow.length",
+    '"90s"',
+    "whole minutes",
+  ],
+  [
+    "maintenanceWindow of 8 days",
+    (c) => c.cluster({ maintenanceWindow: { start: "03:00", length: Duration.hours(192) } }),
+    "maintenanceWindow.length",
+    '"691200s"',
+    "7 days",
+  ],
+  [
+    "maintenanceWindow length a number",
+    (c) => c.cluster({ maintenanceWindow: { start: "03:00", length: 60 as never } }),
+    "maintenanceWindow.length",
+    "60",
+    "a Duration",
+  ],
+  [
+    "maintenanceWindow with staggered reboots",
+    (c) =>
+      c.cluster({
+        rebootStrategy: RebootStrategy.STAGGERED,
+        maintenanceWindow: { start: "03:00", length: Duration.hours(1) },
+      }),
+    "maintenanceWindow",
+    '"03:00"',
+    "staggered gives each node its own window",
+  ],
+  [
+    "maintenanceWindow with updates off",
+    (c) =>
+      c.cluster({
+        rebootStrategy: RebootStrategy.OFF,
+        maintenanceWindow: { start: "03:00", length: Duration.hours(1) },
+      }),
+    "maintenanceWindow",
+    '"03:00"',
+    "off never reboots",
+  ],
+  [
+    "maintenanceWindow on Fedora CoreOS",
+    (c) =>
+      c.cluster({
+        os: OperatingSystem.fedoraCoreOs(),
+        rebootStrategy: RebootStrategy.REBOOT,
+        maintenanceWindow: { start: "03:00", length: Duration.hours(1) },
+      }),
+    "maintenanceWindow",
+    '"03:00"',
+    "no window on Fedora CoreOS",
+  ],
+  [
+    "etcd discovery a string",
+    (c) => c.cluster({ etcd: { discovery: "https://discovery.etcd.io/new" as never } }),
+    "etcd.discovery",
+    '"https://discovery.etcd.io/new"',
+    "EtcdDiscovery.staticBootstrap()",
+  ],
+  [
+    "self-hosted discovery over ftp",
+    (c) => c.cluster({ etcd: { discovery: EtcdDiscovery.selfHosted("ftp://10.0.0.5:2379") } }),
+    "etcd.discovery.url",
+    '"ftp://10.0.0.5:2379"',
+    "an etcd client URL such as http://10.0.0.5:2379",
+  ],
+  [
+    "self-hosted discovery with a path",
+    (c) =>
+      c.cluster({ etcd: { discovery: EtcdDiscovery.selfHosted("http://10.0.0.5:2379/v2/keys") } }),
+    "etcd.discovery.url",
+    '"http://10.0.0.5:2379/v2/keys"',
+    "no path",
+  ],
+  [
+    "self-hosted discovery on port 99999",
+    (c) => c.cluster({ etcd: { discovery: EtcdDiscovery.selfHosted("http://10.0.0.5:99999") } }),
+    "etcd.discovery.url",
+    '"http://10.0.0.5:99999"',
+    "port 1-65535",
+  ],
+  [
+    "a discovery token with credentials",
+    (c) =>
+      c.cluster({
+        etcd: { discovery: EtcdDiscovery.existingToken("https://u:p@discovery.etcd.io/abc") },
+      }),
+    "etcd.discovery.url",
+    "u:p@",
+    "no credentials, query or fragment",
+  ],
+  [
+    "a discovery token with a query",
+    (c) =>
+      c.cluster({
+        etcd: { discovery: EtcdDiscovery.existingToken("https://discovery.etcd.io/new?size=3") },
+      }),
+    "etcd.discovery.url",
+    "new?size=3",
+    "no credentials, query or fragment",
+  ],
+  [
+    "v3 discovery without endpoints",
+    (c) =>
+      c.cluster({ etcd: { imageTag: "v3.6.4", discovery: EtcdDiscovery.v3({ endpoints: [] }) } }),
+    "etcd.discovery.endpoints",
+    "[]",
+    "1-7 etcd client URLs",
+  ],
+  [
+    "v3 discovery with a shell in an endpoint",
+    (c) =>
+      c.cluster({
+        etcd: {
+          imageTag: "v3.6.4",
+          discovery: EtcdDiscovery.v3({ endpoints: ["http://10.0.0.5:2379;reboot"] }),
+        },
+      }),
+    "etcd.discovery.endpoints[0]",
+    "reboot",
+    "an etcd client URL",
+  ],
+  [
+    "v3 discovery with etcd 3.5",
+    (c) =>
+      c.cluster({
+        etcd: { discovery: EtcdDiscovery.v3({ endpoints: ["http://10.0.0.5:2379"] }) },
+      }),
+    "etcd.discovery",
+    '"EtcdDiscovery.v3(...)"',
+    "v3.6 or later",
+  ],
+  [
+    "v2 discovery with etcd 3.6",
+    (c) =>
+      c.cluster({
+        etcd: { imageTag: "v3.6.4", discovery: EtcdDiscovery.publicService() },
+      }),
+    "etcd.discovery",
+    '"public-service"',
+    "etcd 3.6 removed v2 discovery",
+  ],
+  [
+    "etcd legacyPorts a string",
+    (c) => c.cluster({ etcd: { legacyPorts: "yes" as never } }),
+    "etcd.legacyPorts",
+    '"yes"',
+    "true | false",
   ],
   [
     "rebootStrategy unknown",
@@ -1377,6 +1570,34 @@ const VAGRANT: Case[] = [
     "terraform_data | null_resource",
   ],
   [
+    "configRbHints a string",
+    (c) => c.vagrant({ configRbHints: "NUM_INSTANCES" as never }),
+    "configRbHints",
+    '"NUM_INSTANCES"',
+    "an object of knob name",
+  ],
+  [
+    "configRbHints for an unknown knob",
+    (c) => c.vagrant({ configRbHints: { num_nodes: "NUM_NODES" } }),
+    "configRbHints",
+    '"num_nodes"',
+    "knobs of config.rb: num_instances",
+  ],
+  [
+    "configRbHints with a newline",
+    (c) => c.vagrant({ configRbHints: { num_instances: "A\nB" } }),
+    "configRbHints.num_instances",
+    '"A B"',
+    "1-300 characters on one line",
+  ],
+  [
+    "configRbHints empty",
+    (c) => c.vagrant({ configRbHints: { vm_cpus: " " } }),
+    "configRbHints.vm_cpus",
+    '" "',
+    "1-300 characters",
+  ],
+  [
     "Fedora CoreOS on Vagrant",
     (c) => c.vagrant({}, { os: OperatingSystem.fedoraCoreOs() }),
     "cluster.os",
@@ -1705,6 +1926,17 @@ const privateFront = (c: Ctx, network: Partial<ExistingNetworkOptions> = {}) =>
 const manyTags = Object.fromEntries(Array.from({ length: 49 }, (_, i) => [`k${i}`, "v"]));
 
 const AWS: Case[] = [
+  [
+    "etcd discovery on AWS",
+    (c) =>
+      c.aws(
+        {},
+        { ...AWS_NET, etcd: { discovery: EtcdDiscovery.selfHosted("http://10.42.9.9:2379") } },
+      ),
+    "cluster.etcd.discovery",
+    '"self-hosted"',
+    "EtcdDiscovery.staticBootstrap() on AWS",
+  ],
   [
     "aws props null",
     (c) => new AwsCluster(c.stack, "aws", null as never),
@@ -2698,6 +2930,38 @@ describe("values that are fine are not caught by the same checks", () => {
       { files: [file("/etc/systemd/system/x.service.d/y.conf")] },
     ],
     ["a public network", { networkCidr: "198.51.100.0/24", firstHostNumber: 10 }],
+    [
+      "cloud-config, a weekly window, legacy ports, a self-hosted discovery service",
+      {
+        provisioning: Provisioning.CLOUD_CONFIG,
+        maintenanceWindow: { start: "sat 23:59", length: Duration.minutes(1) },
+        etcd: {
+          legacyPorts: true,
+          discovery: EtcdDiscovery.selfHosted("https://disco.example:2379"),
+        },
+      },
+    ],
+    [
+      "a discovery token of the public service; v3 discovery with etcd 3.6",
+      {
+        etcd: {
+          discovery: EtcdDiscovery.existingToken(
+            "https://discovery.etcd.io/3e86b59982e49066c5d813af1c2e2579cbf573de",
+          ),
+        },
+      },
+    ],
+    [
+      "v3 discovery with etcd 3.6",
+      {
+        etcd: {
+          imageTag: "v3.6.4",
+          discovery: EtcdDiscovery.v3({
+            endpoints: ["https://a.example:2379", "http://10.0.0.5:2379"],
+          }),
+        },
+      },
+    ],
   ] as Array<[string, CoreOsClusterProps]>)("%s", (_l, props) => {
     const app = Testing.app({ outdir: tempOutdir() });
     const stack = new TerraformStack(app, "s");

@@ -52,6 +52,8 @@ const clusterProps: AllUndefined<CoreOsClusterProps> = {
   standby: undefined,
 
   rebootStrategy: undefined,
+  maintenanceWindow: undefined,
+  provisioning: undefined,
 };
 const etcdProps: AllUndefined<EtcdProps> = {
   members: undefined,
@@ -59,6 +61,8 @@ const etcdProps: AllUndefined<EtcdProps> = {
   imageTag: undefined,
   image: undefined,
   tls: undefined,
+  discovery: undefined,
+  legacyPorts: undefined,
 };
 const frontProps: AllUndefined<NlbFrontProps> = { name: undefined };
 const listenerProps: AllUndefined<ListenerProps> = { protocol: undefined };
@@ -113,6 +117,7 @@ const vagrantProps: AllUndefined<VagrantClusterProps> = {
   frontInterface: undefined,
   virtualRouterId: undefined,
   frontImages: undefined,
+  configRbHints: undefined,
 };
 const createdNetwork: AllUndefined<CreatedNetworkOptions> = { availabilityZones: undefined };
 const existingNetwork: AllUndefined<ExistingNetworkOptions> = {

@@ -7,6 +7,7 @@ import {
   ContainerImage,
   CoreOsCluster,
   CoreOsClusterProps,
+  EtcdDiscovery,
   EtcdTls,
   FailoverService,
   FrontProtocol,
@@ -221,6 +222,17 @@ const WARNINGS: Array<[string, () => ReturnType<typeof build>, () => ReturnType<
     "CC-W9",
     () => serviceChecking("curl -fsS https://status.example.com/db | grep -q up"),
     () => serviceChecking("curl -fsS http://127.0.0.1:5432/ && pg_isready"),
+  ],
+  [
+    "CC-W10",
+    () => build({ etcd: { discovery: EtcdDiscovery.publicService() } }, 80, 8080, vagrant),
+    () =>
+      build(
+        { etcd: { discovery: EtcdDiscovery.selfHosted("http://192.168.56.5:2379") } },
+        80,
+        8080,
+        vagrant,
+      ),
   ],
 ];
 

@@ -15,10 +15,18 @@ import {
   NlbFront,
   OperatingSystem,
   planCluster,
+  Provisioning,
   RebootStrategy,
   VagrantCluster,
 } from "../lib";
 import { AwsCluster, AwsMachineImage, AwsNetwork } from "../lib/aws";
+import { fileText, IgnitionConfig } from "../lib/render/ignition";
+import { parse as parseYaml } from "yaml";
+import {
+  applyCloudinitEnvironment,
+  checkCloudConfig,
+  decodeContent,
+} from "./support/cloud-config-schema";
 import { ed25519PublicKey, ecdsaPublicKey, rsaPublicKey } from "./support/keys";
 import { StandIns } from "./support/stand-ins";
 // Each spec is a new cluster: its own copy of the test state folder (no membership carried over).
@@ -36,6 +44,7 @@ import { describeWithRequirement, hasCommand } from "./support/tools";
 const SEED = process.env.FC_SEED ? Number(process.env.FC_SEED) : undefined;
 const PURE_RUNS = 300;
 const SYNTH_RUNS = 120;
+const CLOUD_CONFIG_RUNS = 40;
 const CONSUMER_RUNS = 8;
 const VAGRANT_VALIDATE_RUNS = 3;
 const TERRAFORM_RUNS = 2;
@@ -225,6 +234,36 @@ describe("random valid specs", () => {
         count("synthesize");
       }),
       params(SYNTH_RUNS),
+    );
+  });
+
+  it(`as cloud-config are what coreos-cloudinit accepts, with the files of their Ignition (${CLOUD_CONFIG_RUNS} specs)`, () => {
+    fc.assert(
+      fc.property(specArb, (spec) => {
+        const app = testApp({ outdir: tempOutdir() });
+        const cluster = new CoreOsCluster(new TerraformStack(app, "p"), "core", {
+          ...spec.props,
+          provisioning: Provisioning.CLOUD_CONFIG,
+        });
+        for (const n of cluster.nodes) {
+          expect(checkCloudConfig(n.config).findings).toEqual([]);
+          const cc = parseYaml(applyCloudinitEnvironment(n.config, { $private_ipv4: n.address }), {
+            version: "1.1",
+          }) as { write_files: Array<{ path: string; content: string; encoding?: string }> };
+          const written = Object.fromEntries(
+            cc.write_files.map((f) => [f.path, decodeContent(f.content, f.encoding ?? "")]),
+          );
+          const ign = JSON.parse(n.ignition) as IgnitionConfig;
+          const expected = Object.fromEntries(
+            ign.storage.files
+              .filter((f) => !["/etc/hostname", "/etc/flatcar/update.conf"].includes(f.path))
+              .map((f) => [f.path, fileText(f)]),
+          );
+          expect(written).toEqual(expected);
+        }
+        count("cloud-config");
+      }),
+      params(CLOUD_CONFIG_RUNS),
     );
   });
 

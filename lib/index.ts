@@ -3,6 +3,15 @@ export * from "./cluster/props";
 export { ClusterConfigError, PropIssue } from "./core/errors";
 export * from "./cluster/operating-system";
 export * from "./cluster/reboot-strategy";
+export * from "./cluster/provisioning";
+export {
+  EtcdDiscovery,
+  DiscoveryKind,
+  DiscoveryPlan,
+  V3DiscoveryOptions,
+  PUBLIC_DISCOVERY_SERVICE,
+  DISCOVERY_ENV_FILE,
+} from "./etcd/discovery";
 export {
   ClusterPlan,
   EtcdPlan,
@@ -10,8 +19,12 @@ export {
   planCluster,
   ETCD_CLIENT_PORT,
   ETCD_PEER_PORT,
+  ETCD_LEGACY_CLIENT_PORT,
+  ETCD_LEGACY_PEER_PORT,
   ETCD_MEMBER_COUNTS,
+  MaintenanceWindowPlan,
 } from "./cluster/plan";
+export { renderCloudConfig, CLOUD_CONFIG_HEADER, PRIVATE_IPV4 } from "./render/cloud-config";
 export {
   renderIgnition,
   renderIgnitionJson,
@@ -53,6 +66,7 @@ export {
   flatcarBoxUrl,
   flatcarBoxName,
 } from "./vagrant/plan";
+export { CONFIG_RB_KNOBS, ConfigRbKnob } from "./vagrant/config-rb";
 export * from "./core/duration";
 export * from "./front/front";
 export * from "./front/options";

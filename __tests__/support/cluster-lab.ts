@@ -5,7 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { ETCD_ENV_FILE, ETCD_TLS_DIR, ETCD_TLS_FILES, parseEnvironmentFile } from "../../lib";
 import { run } from "../../lib/ops/transport";
-import { layFiles, MachineArtifacts, readMachine, relocate } from "./etcd-harness";
+import { layFiles, IgnitionMachine, readMachine, relocate } from "./etcd-harness";
 import { LAB_BACKEND, LAB_LOADGEN, LAB_SERVICE, SYSTEMCTL_STANDIN } from "./lab-scripts";
 import { ExecResult, LabProcess, NetnsLab, sandboxAvailable } from "./netns";
 import { describeWithRequirement } from "./tools";
@@ -43,7 +43,7 @@ export interface LabNode {
   /** The member's ETCD_* settings, paths moved under `root`; undefined on etcd clients. */
   readonly etcdEnv?: Record<string, string>;
   /** The node's Ignition: its files (text) and units. */
-  readonly machine: MachineArtifacts;
+  readonly machine: IgnitionMachine;
   /** The folder standing in for the node's root filesystem. */
   readonly root: string;
   /** Failover services this node runs an agent for: [service name, conf path on the node]. */

@@ -51,9 +51,21 @@ export class EtcdFleet {
   public readonly root = fs.mkdtempSync(path.join(os.tmpdir(), "etcd-fleet-"));
   private readonly machines = new Map<string, Machine>();
 
-  /** Boots a machine from its Ignition file: join, etcd, promote (members) or leave. */
-  async boot(ignitionFile: string): Promise<void> {
-    const artifacts = readMachine(ignitionFile);
+  /**
+   * Boots a machine from its Ignition file (or the machine's files read from
+   * its cloud-config): join, etcd, promote (members) or leave. `delivered`:
+   * files the deploy puts on the machine besides its config (the discovery
+   * token).
+   */
+  async boot(
+    source: string | MachineArtifacts,
+    delivered: Readonly<Record<string, string>> = {},
+  ): Promise<void> {
+    const base = typeof source === "string" ? readMachine(source) : source;
+    const extra = Object.fromEntries(
+      Object.entries(delivered).map(([p, contents]) => [p, { contents, mode: 0o600 }]),
+    );
+    const artifacts: MachineArtifacts = { ...base, files: { ...base.files, ...extra } };
     const root = path.join(this.root, artifacts.name);
     fs.rmSync(root, { recursive: true, force: true });
     const at = layFiles(artifacts, root);

@@ -4,6 +4,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { ETCD_ENV_FILE, ETCD_TLS_FILES, parseEnvironmentFile } from "../../lib";
 import { fileText, IgnitionConfig } from "../../lib/render/ignition";
+import { parse } from "yaml";
+import { applyCloudinitEnvironment, decodeContent } from "./cloud-config-schema";
 import { sandboxAvailable, SANDBOX_REQUIREMENT, spawnInSandbox, spawnSyncInSandbox } from "./netns";
 import { describeWithRequirement, describeWithTool } from "./tools";
 
@@ -37,14 +39,41 @@ export function describeWithEtcd(name: string, body: () => void): void {
   );
 }
 
-/** One machine's files, read back from its Ignition config. */
+/** One machine's files, read back from its Ignition config (or its cloud-config). */
 export interface MachineArtifacts {
   readonly name: string;
   readonly files: Readonly<Record<string, { readonly contents: string; readonly mode: number }>>;
-  readonly ignition: IgnitionConfig;
+  /** The Ignition config; undefined for a machine provisioned with cloud-config. */
+  readonly ignition?: IgnitionConfig;
 }
 
-export function readMachine(ignitionFile: string): MachineArtifacts {
+/**
+ * A machine's files as coreos-cloudinit writes them from its cloud-config:
+ * the platform's placeholders replaced with the machine's addresses first
+ * (`$private_ipv4` → `address`), then `write_files` decoded.
+ */
+export function readCloudConfigMachine(file: string, address: string): MachineArtifacts {
+  const text = applyCloudinitEnvironment(fs.readFileSync(file, "utf8"), {
+    $private_ipv4: address,
+    $public_ipv4: address,
+  });
+  const cc = parse(text, { version: "1.1" }) as {
+    write_files: Array<{ path: string; content: string; encoding?: string; permissions: string }>;
+  };
+  const files: Record<string, { contents: string; mode: number }> = {};
+  for (const f of cc.write_files) {
+    files[f.path] = {
+      contents: decodeContent(f.content, f.encoding ?? ""),
+      mode: parseInt(f.permissions, 8),
+    };
+  }
+  return { name: path.basename(file, ".yml"), files };
+}
+
+/** A machine provisioned with Ignition: its config is there to read. */
+export type IgnitionMachine = MachineArtifacts & { readonly ignition: IgnitionConfig };
+
+export function readMachine(ignitionFile: string): IgnitionMachine {
   const ignition: IgnitionConfig = JSON.parse(fs.readFileSync(ignitionFile, "utf8"));
   const files: Record<string, { contents: string; mode: number }> = {};
   for (const f of ignition.storage.files) {

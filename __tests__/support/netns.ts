@@ -102,12 +102,21 @@ function namespace(): { readonly name: string; readonly routes: Set<string> } {
  */
 export function sandboxNetwork(net: number): { networkCidr: string; firstHostNumber: number } {
   const networkCidr = `10.${net}.0.0/24`;
-  const ns = namespace();
-  if (!ns.routes.has(networkCidr)) {
-    ip(["-n", ns.name, "route", "add", "local", networkCidr, "dev", "lo", "src", "127.0.0.1"]);
-    ns.routes.add(networkCidr);
-  }
+  sandboxLocal(networkCidr);
   return { networkCidr, firstHostNumber: 1 };
+}
+
+/**
+ * Makes every address of `cidr` local inside the test's namespace (e.g. the
+ * default VirtualBox range, which a Vagrant stack must use); the host's own
+ * routes are untouched.
+ */
+export function sandboxLocal(cidr: string): void {
+  const ns = namespace();
+  if (!ns.routes.has(cidr)) {
+    ip(["-n", ns.name, "route", "add", "local", cidr, "dev", "lo", "src", "127.0.0.1"]);
+    ns.routes.add(cidr);
+  }
 }
 
 /** The command line that runs `command` inside the namespace (it must exist by then). */

@@ -8,9 +8,17 @@ import { checkFrontRunsCluster, FrontPlan, HealthCheckPlan, isWhole } from "../f
 import { contains, parseIpv4 } from "../core/network";
 import { checkSourceCidr, isPlainObject } from "../core/validate";
 import { FlatcarChannel, OsFamily } from "../cluster/operating-system";
-import { ClusterPlan, ETCD_CLIENT_PORT, ETCD_PEER_PORT } from "../cluster/plan";
-import { nodeIgnitionCompact } from "../render/ignition-cache";
 import { compressedIgnition } from "../render/ignition";
+import {
+  ClusterPlan,
+  ETCD_CLIENT_PORT,
+  ETCD_LEGACY_CLIENT_PORT,
+  ETCD_LEGACY_PEER_PORT,
+  ETCD_PEER_PORT,
+} from "../cluster/plan";
+import { Provisioning } from "../cluster/provisioning";
+import { renderUserData } from "../render/user-data";
+import { DiscoveryKind } from "../etcd/discovery";
 import { literalTerraformString } from "../render/terraform-template";
 
 /** Publishers of the AMIs `AwsMachineImage.lookup()` finds. */
@@ -101,7 +109,7 @@ export interface AwsNodePlan {
   readonly address: string;
   readonly subnetIndex: number;
   readonly standby: boolean;
-  /** Ignition, made literal for a Terraform string. */
+  /** Ignition or cloud-config, made literal for a Terraform string. */
   readonly userData: string;
 }
 
@@ -439,20 +447,31 @@ export function planAws(
   if (region !== undefined && literal(region) && !REGION_RE.test(String(region))) {
     issues.add("region", region, "an AWS region such as eu-central-1");
   }
+  if (cluster.etcd.discovery.kind !== DiscoveryKind.STATIC) {
+    // A token is made at deploy time; EC2 user data is fixed when Terraform plans.
+    issues.add(
+      "cluster.etcd.discovery",
+      cluster.etcd.discovery.kind,
+      "EtcdDiscovery.staticBootstrap() on AWS: the nodes' addresses are planned, so the members know each other without a discovery service, and EC2 user data (fixed when Terraform plans) cannot carry a token the deploy makes",
+    );
+  }
   const tags = options.tags ?? {};
   checkTags(issues, tags, isToken);
 
   const nodes: AwsNodePlan[] = cluster.nodes.map((n) => {
-    let ignition = options.userDataOverride?.[n.name] ?? nodeIgnitionCompact(cluster, n);
-    // Too large as it is (a node with failover services): the config gzipped whole inside one
-    // that replaces itself with it.
-    if (Buffer.byteLength(ignition, "utf8") > USER_DATA_LIMIT) {
+    let ignition = options.userDataOverride?.[n.name] ?? renderUserData(cluster, n);
+    // Too large as it is (a node with failover services): the Ignition config gzipped whole
+    // inside one that replaces itself with it.
+    if (
+      cluster.provisioning !== Provisioning.CLOUD_CONFIG &&
+      Buffer.byteLength(ignition, "utf8") > USER_DATA_LIMIT
+    ) {
       ignition = compressedIgnition(ignition);
     }
     const bytes = Buffer.byteLength(ignition, "utf8");
     if (bytes > USER_DATA_LIMIT) {
       issues.add(
-        `cluster (Ignition of ${n.name})`,
+        `cluster (${cluster.provisioning === Provisioning.CLOUD_CONFIG ? "cloud-config" : "Ignition"} of ${n.name})`,
         `${bytes} bytes`,
         `at most ${USER_DATA_LIMIT} bytes of EC2 user data: fewer or smaller units and files`,
       );
@@ -496,7 +515,7 @@ export function planAws(
     region,
     tags: isPlainObject(tags) ? { ...tags } : {},
     nodes,
-    etcdPorts: [ETCD_CLIENT_PORT, ETCD_PEER_PORT],
+    etcdPorts: [...cluster.etcd.ports.client, ...cluster.etcd.ports.peer],
     front,
   };
 }
@@ -733,12 +752,17 @@ function planAwsFront(
       },
     };
   });
-  for (const p of [ETCD_CLIENT_PORT, ETCD_PEER_PORT]) {
+  for (const p of [
+    ETCD_CLIENT_PORT,
+    ETCD_PEER_PORT,
+    ETCD_LEGACY_CLIENT_PORT,
+    ETCD_LEGACY_PEER_PORT,
+  ]) {
     if (ports.has(p)) {
       issues.add(
         "front",
         p,
-        "target ports other than etcd's (2379, 2380): etcd stays inside the cluster",
+        "target ports other than etcd's (2379, 2380, and the legacy 4001, 7001): etcd stays inside the cluster",
       );
     }
   }

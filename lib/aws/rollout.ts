@@ -4,7 +4,7 @@ import { CoreOsCluster } from "../cluster/cluster";
 import { onSynthesize } from "../core/synthesized-files";
 import { StateFiles } from "../etcd/state-directory";
 import { configHash, planRollout, RolloutRecord } from "../etcd/rollout";
-import { renderIgnitionCompact } from "../render/ignition";
+import { renderUserData } from "../render/user-data";
 import { shellQuote } from "../render/shell";
 import { TerraformData } from "../vagrant/terraform-data";
 
@@ -31,7 +31,7 @@ export function awsRollout(scope: Construct, cluster: CoreOsCluster): AwsRollout
   const desired: Record<string, string> = {};
   const applied: Record<string, string> = {};
   for (const n of cluster.plan.nodes) {
-    desiredText[n.name] = renderIgnitionCompact(cluster.plan, n);
+    desiredText[n.name] = renderUserData(cluster.plan, n);
     desired[n.name] = configHash(desiredText[n.name]);
     const marker = store.read(appliedFile(n.name));
     if (marker) applied[n.name] = marker.trim();

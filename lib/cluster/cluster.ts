@@ -8,6 +8,8 @@ import { OperatingSystem } from "./operating-system";
 import { ClusterPlan, defaultClusterName, isClusterName, NodePlan, planCluster } from "./plan";
 import { RebootStrategy } from "./reboot-strategy";
 import { nodeIgnitionJson } from "../render/ignition-cache";
+import { renderCloudConfig } from "../render/cloud-config";
+import { Provisioning } from "./provisioning";
 import { renderPlanSummary } from "../render/plan-summary";
 import { onSynthesize, SynthesizedFile, SynthesizedFiles } from "../core/synthesized-files";
 import {
@@ -20,13 +22,24 @@ import { CertificateIssuer, EtcdTlsMaterial, MachineCredentials } from "../etcd/
 
 /** Artifact folder of every cluster, relative to the stack folder. */
 export const CLUSTERS_DIRECTORY = "clusters";
+/** Folder of the nodes' cloud-configs (Provisioning.CLOUD_CONFIG) in an artifact folder. */
+export const CLOUD_CONFIG_DIRECTORY = "cloud-config";
 
 /** One node as targets and users see it. */
 export interface ClusterNode extends NodePlan {
-  /** The node's Ignition config (JSON text). */
+  /**
+   * The node's Ignition config (JSON text). With Provisioning.CLOUD_CONFIG
+   * the same model as Ignition, for reference; the machine gets `config`.
+   */
   readonly ignition: string;
   /** Where the Ignition file lies, relative to the stack folder. */
   readonly ignitionPath: string;
+  /** How the config reaches the machine. */
+  readonly provisioning: Provisioning;
+  /** The config the machine gets: Ignition JSON or `#cloud-config` YAML. */
+  readonly config: string;
+  /** Where `config` lies, relative to the stack folder. */
+  readonly configPath: string;
 }
 
 /** Units and files a part of the cluster (a failover service) adds to every node. */
@@ -130,13 +143,28 @@ export class CoreOsCluster extends Construct implements IFrontTarget {
     this.artifactDirectory = `${CLUSTERS_DIRECTORY}/${this.basePlan.name}`;
 
     const ignitionDir = "ignition";
+    const provisioning = this.basePlan.provisioning;
+    const cloudConfig = provisioning === Provisioning.CLOUD_CONFIG;
     this.nodes = this.basePlan.nodes.map((n) => {
-      const node = { ...n, ignitionPath: `${this.artifactDirectory}/${ignitionDir}/${n.name}.ign` };
+      const ignitionPath = `${this.artifactDirectory}/${ignitionDir}/${n.name}.ign`;
+      const node = {
+        ...n,
+        ignitionPath,
+        provisioning,
+        configPath: cloudConfig
+          ? `${this.artifactDirectory}/${CLOUD_CONFIG_DIRECTORY}/${n.name}.yml`
+          : ignitionPath,
+      };
       // Rendered on first read, from the final plan: reading it fixes the plan (failover
       // services can add no more), so the cache, keyed by that plan, never holds older text.
-      Object.defineProperty(node, "ignition", {
-        enumerable: true,
-        get: () => nodeIgnitionJson(this.plan, this.plan.nodes[n.index]),
+      const ignition = (): string => nodeIgnitionJson(this.plan, this.plan.nodes[n.index]);
+      Object.defineProperties(node, {
+        ignition: { enumerable: true, get: ignition },
+        config: {
+          enumerable: true,
+          get: () =>
+            cloudConfig ? renderCloudConfig(this.plan, this.plan.nodes[n.index]) : ignition(),
+        },
       });
       return node as ClusterNode;
     });
@@ -149,12 +177,15 @@ export class CoreOsCluster extends Construct implements IFrontTarget {
       directory: this.artifactDirectory,
       files: () => {
         const files: Record<string, string | SynthesizedFile> = {
-          "cluster.json": renderPlanSummary(this.plan, ignitionDir),
+          "cluster.json": renderPlanSummary(this.plan, ignitionDir, CLOUD_CONFIG_DIRECTORY),
           // Where the state folder is, for deploy-time steps (Terraform reads no absolute paths).
           "state-directory": `${this.stateDirectory}\n`,
         };
         for (const n of this.nodes) {
           files[`${ignitionDir}/${n.name}.ign`] = { contents: n.ignition, mode };
+          if (n.configPath !== n.ignitionPath) {
+            files[`${CLOUD_CONFIG_DIRECTORY}/${n.name}.yml`] = { contents: n.config, mode };
+          }
         }
         for (const a of this.added) Object.assign(files, a.content.artifacts ?? {});
         return files;

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { CoreOsClusterProps, EtcdProps, NodeFile, SystemdUnit } from "./props";
+import { CoreOsClusterProps, EtcdProps, MaintenanceWindow, NodeFile, SystemdUnit } from "./props";
 import { IssueCollector } from "../core/errors";
 import { hostAddress, Ipv4Network, parseCidr } from "../core/network";
 import {
@@ -21,7 +21,10 @@ import {
 } from "../core/validate";
 import { FlatcarChannel, OperatingSystem, OsFamily } from "./operating-system";
 import { RebootStrategy } from "./reboot-strategy";
+import { Provisioning } from "./provisioning";
 import { checkImage, ContainerImage } from "../core/container-image";
+import { Duration } from "../core/duration";
+import { DiscoveryKind, DiscoveryPlan, EtcdDiscovery, etcdMinorVersion } from "../etcd/discovery";
 import { DEFAULT_IMAGES } from "../core/default-images";
 import { EtcdTls, EtcdTlsMaterial } from "../etcd/tls";
 import { MembershipRecord, planMembership, RecordedMember } from "../etcd/membership";
@@ -30,6 +33,9 @@ import { hasInstallTargets, parseInstallSection } from "../core/systemd-install"
 /** etcd client and peer ports. */
 export const ETCD_CLIENT_PORT = 2379;
 export const ETCD_PEER_PORT = 2380;
+/** etcd's legacy client and peer ports, which the coreos-vagrant recipe used. */
+export const ETCD_LEGACY_CLIENT_PORT = 4001;
+export const ETCD_LEGACY_PEER_PORT = 7001;
 
 /** Allowed etcd member counts: odd, so a majority survives (n-1)/2 failures. */
 export const ETCD_MEMBER_COUNTS = [1, 3, 5, 7] as const;
@@ -56,6 +62,7 @@ export const RESERVED_PATHS = [
   "/etc/zincati/config.d/55-updates-strategy.toml",
   "/etc/etcd/etcd.env",
   "/etc/etcd/join.env",
+  "/etc/etcd/discovery.env",
   READY_CHECK_PATH,
 ] as const;
 
@@ -133,6 +140,24 @@ export interface EtcdPlan {
   readonly clientEndpoints: readonly string[];
   /** What the state folder records after this synth. */
   readonly record: MembershipRecord;
+  /** How the bootstrap members find each other (static: `initialCluster`). */
+  readonly discovery: DiscoveryPlan;
+  /** Ports members listen on: 2379/2380, plus 4001/7001 with `legacyPorts`. */
+  readonly ports: { readonly client: readonly number[]; readonly peer: readonly number[] };
+  /**
+   * Members also serve etcd's v2 API: locksmithd's etcd lock (ETCD_LOCK) was
+   * written against it (v2 keys `coreos.com/updateengine/rebootlock/semaphore`)
+   * before its v3 port; etcd < 3.6 only.
+   */
+  readonly enableV2: boolean;
+}
+
+/** The resolved maintenance window (locksmithd's reboot window). */
+export interface MaintenanceWindowPlan {
+  /** `HH:MM` or `Day HH:MM`, UTC. */
+  readonly start: string;
+  /** Whole minutes. */
+  readonly lengthMinutes: number;
 }
 
 /** Every prop resolved and checked: the single input of all renderers and targets. */
@@ -151,6 +176,10 @@ export interface ClusterPlan {
   readonly etcd: EtcdPlan;
   readonly standby: number;
   readonly rebootStrategy: RebootStrategy;
+  /** Reboot window of every node (Flatcar, ETCD_LOCK or REBOOT); undefined: any time. */
+  readonly maintenanceWindow?: MaintenanceWindowPlan;
+  /** How the nodes' configs reach them. */
+  readonly provisioning: Provisioning;
   readonly units: readonly SystemdUnit[];
   readonly files: readonly NodeFile[];
   /** Construct path of the cluster: tells its nodes from another cluster's in a front. */
@@ -491,7 +520,11 @@ export function planCluster(given: CoreOsClusterProps, ctx: PlanContext): Cluste
 
   const givenEtcd: unknown = props.etcd ?? {};
   if (!isPlainObject(givenEtcd)) {
-    issues.add("etcd", givenEtcd, "{ members?, clusterToken?, imageTag?, image?, tls? }");
+    issues.add(
+      "etcd",
+      givenEtcd,
+      "{ members?, clusterToken?, imageTag?, image?, tls?, discovery?, legacyPorts? }",
+    );
   }
   const etcd: EtcdProps = isPlainObject(givenEtcd) ? givenEtcd : {};
   const defaultMembers = countOk && nodeCount < 3 ? 1 : 3;
@@ -535,18 +568,12 @@ export function planCluster(given: CoreOsClusterProps, ctx: PlanContext): Cluste
   }
 
   const family = os instanceof OperatingSystem ? os.family : undefined;
-  const rebootStrategy =
-    props.rebootStrategy ??
-    (family === OsFamily.FEDORA_COREOS ? RebootStrategy.STAGGERED : RebootStrategy.ETCD_LOCK);
-  if (!(Object.values(RebootStrategy) as string[]).includes(rebootStrategy)) {
-    issues.add("rebootStrategy", rebootStrategy, Object.values(RebootStrategy).join(" | "));
-  } else if (family === OsFamily.FEDORA_COREOS && rebootStrategy === RebootStrategy.ETCD_LOCK) {
-    issues.add(
-      "rebootStrategy",
-      rebootStrategy,
-      "staggered | reboot | off on Fedora CoreOS (its Zincati coordinates reboots through a FleetLock server, not etcd; staggered gives each node its own reboot window)",
-    );
-  }
+  const { rebootStrategy, maintenanceWindow, provisioning } = planUpdatesAndProvisioning(
+    issues,
+    props,
+    family,
+  );
+  const etcdOptions = planEtcdOptions(issues, etcd, image, rebootStrategy);
 
   const units = props.units ?? [];
   const files = props.files ?? [];
@@ -645,12 +672,162 @@ export function planCluster(given: CoreOsClusterProps, ctx: PlanContext): Cluste
       ),
       clientEndpoints: memberNodes.map((m) => `${scheme}://${m.address}:${ETCD_CLIENT_PORT}`),
       record: membership.record,
+      discovery: { ...etcdOptions.discovery, size: membership.bootstrap.length },
+      ports: etcdOptions.ports,
+      enableV2: etcdOptions.enableV2,
     },
     standby,
     rebootStrategy,
+    ...(maintenanceWindow ? { maintenanceWindow } : {}),
+    provisioning,
     units,
     files,
     path: ctx.path,
+  };
+}
+
+/**
+ * The reboot strategy, the maintenance window and the provisioning format:
+ * what the OS family can do.
+ */
+function planUpdatesAndProvisioning(
+  issues: IssueCollector,
+  props: CoreOsClusterProps,
+  family: OsFamily | undefined,
+): {
+  rebootStrategy: RebootStrategy;
+  maintenanceWindow?: MaintenanceWindowPlan;
+  provisioning: Provisioning;
+} {
+  const rebootStrategy =
+    props.rebootStrategy ??
+    (family === OsFamily.FEDORA_COREOS ? RebootStrategy.STAGGERED : RebootStrategy.ETCD_LOCK);
+  if (!(Object.values(RebootStrategy) as string[]).includes(rebootStrategy)) {
+    issues.add("rebootStrategy", rebootStrategy, Object.values(RebootStrategy).join(" | "));
+  } else if (family === OsFamily.FEDORA_COREOS && rebootStrategy === RebootStrategy.ETCD_LOCK) {
+    issues.add(
+      "rebootStrategy",
+      rebootStrategy,
+      "staggered | reboot | off on Fedora CoreOS (its Zincati coordinates reboots through a FleetLock server, not etcd; staggered gives each node its own reboot window)",
+    );
+  }
+  const provisioning = props.provisioning ?? Provisioning.IGNITION;
+  if (!(Object.values(Provisioning) as string[]).includes(provisioning)) {
+    issues.add("provisioning", provisioning, Object.values(Provisioning).join(" | "));
+  } else if (family === OsFamily.FEDORA_COREOS && provisioning === Provisioning.CLOUD_CONFIG) {
+    issues.add(
+      "provisioning",
+      provisioning,
+      "ignition on Fedora CoreOS: it has no cloud-config (coreos-cloudinit is Flatcar's); choose OperatingSystem.flatcar(...) for the seed's cloud-config",
+    );
+  }
+  const window =
+    props.maintenanceWindow === undefined
+      ? undefined
+      : planMaintenanceWindow(issues, props.maintenanceWindow, rebootStrategy, family);
+  return { rebootStrategy, ...(window ? { maintenanceWindow: window } : {}), provisioning };
+}
+
+/** locksmithd's reboot window start (its README, and coreos-cloudinit's `valid` pattern): `[Day ]HH:MM`. */
+const WINDOW_START = /^((sun|mon|tue|wed|thu|fri|sat) )?([01][0-9]|2[0-3]):[0-5][0-9]$/i;
+const WINDOW_MAX_MINUTES = 7 * 24 * 60;
+
+function planMaintenanceWindow(
+  issues: IssueCollector,
+  window: MaintenanceWindow,
+  rebootStrategy: RebootStrategy,
+  family: OsFamily | undefined,
+): MaintenanceWindowPlan | undefined {
+  if (!isPlainObject(window)) {
+    issues.add("maintenanceWindow", window, '{ start: "Sun 03:00", length: Duration.hours(1) }');
+    return undefined;
+  }
+  let ok = true;
+  if (family === OsFamily.FEDORA_COREOS) {
+    issues.add(
+      "maintenanceWindow",
+      window.start,
+      "no window on Fedora CoreOS: locksmithd's reboot window is Flatcar's; STAGGERED gives each Fedora CoreOS node a window of its own",
+    );
+    ok = false;
+  } else if (rebootStrategy === RebootStrategy.STAGGERED || rebootStrategy === RebootStrategy.OFF) {
+    issues.add(
+      "maintenanceWindow",
+      window.start,
+      `a window only with rebootStrategy ETCD_LOCK or REBOOT (${rebootStrategy === RebootStrategy.OFF ? "off never reboots" : "staggered gives each node its own window"})`,
+    );
+    ok = false;
+  }
+  if (typeof window.start !== "string" || !WINDOW_START.test(window.start)) {
+    issues.add(
+      "maintenanceWindow.start",
+      window.start,
+      'a start time "HH:MM" (24 h, UTC), optionally after a day: "Sun 03:00" (Sun Mon Tue Wed Thu Fri Sat)',
+    );
+    ok = false;
+  }
+  const minutes =
+    window.length instanceof Duration ? window.length.toMilliseconds() / 60_000 : Number.NaN;
+  if (!(Number.isInteger(minutes) && minutes >= 1 && minutes <= WINDOW_MAX_MINUTES)) {
+    const shown = window.length instanceof Duration ? window.length.toString() : window.length;
+    issues.add(
+      "maintenanceWindow.length",
+      shown,
+      "a Duration of whole minutes from 1 minute to 7 days, e.g. Duration.hours(1)",
+    );
+    ok = false;
+  }
+  return ok ? { start: window.start, lengthMinutes: minutes } : undefined;
+}
+
+/** Discovery, ports and the v2 API of the members, checked against the etcd image. */
+function planEtcdOptions(
+  issues: IssueCollector,
+  etcd: EtcdProps,
+  image: ContainerImage,
+  rebootStrategy: RebootStrategy,
+): {
+  discovery: Omit<DiscoveryPlan, "size">;
+  ports: EtcdPlan["ports"];
+  enableV2: boolean;
+} {
+  const minor = image instanceof ContainerImage ? etcdMinorVersion(image.reference) : undefined;
+  const discovery = etcd.discovery ?? EtcdDiscovery.staticBootstrap();
+  if (!(discovery instanceof EtcdDiscovery)) {
+    issues.add(
+      "etcd.discovery",
+      discovery,
+      "EtcdDiscovery.staticBootstrap(), .publicService(), .selfHosted(url), .existingToken(url) or .v3({ endpoints })",
+    );
+  } else {
+    discovery.check(issues, "etcd.discovery");
+    if (discovery.isV3 && !(minor !== undefined && minor >= 6)) {
+      issues.add(
+        "etcd.discovery",
+        "EtcdDiscovery.v3(...)",
+        `an etcd image of v3.6 or later with v3 discovery (etcd.imageTag "v3.6.x"); the image is ${image instanceof ContainerImage ? image.reference : "unknown"}`,
+      );
+    } else if (discovery.usesToken && !discovery.isV3 && minor !== undefined && minor >= 6) {
+      issues.add(
+        "etcd.discovery",
+        discovery.kind,
+        "EtcdDiscovery.v3({ endpoints }) with etcd v3.6 or later: etcd 3.6 removed v2 discovery",
+      );
+    }
+  }
+  const legacyPorts = etcd.legacyPorts ?? false;
+  if (typeof legacyPorts !== "boolean") issues.add("etcd.legacyPorts", legacyPorts, "true | false");
+  const legacy = legacyPorts === true;
+  return {
+    discovery: {
+      kind: discovery instanceof EtcdDiscovery ? discovery.kind : DiscoveryKind.STATIC,
+      endpoints: discovery instanceof EtcdDiscovery ? [...discovery.endpoints] : [],
+    },
+    ports: {
+      client: legacy ? [ETCD_CLIENT_PORT, ETCD_LEGACY_CLIENT_PORT] : [ETCD_CLIENT_PORT],
+      peer: legacy ? [ETCD_PEER_PORT, ETCD_LEGACY_PEER_PORT] : [ETCD_PEER_PORT],
+    },
+    enableV2: rebootStrategy === RebootStrategy.ETCD_LOCK && (minor === undefined || minor < 6),
   };
 }
 

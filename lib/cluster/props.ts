@@ -1,6 +1,9 @@
 import { ContainerImage } from "../core/container-image";
+import { Duration } from "../core/duration";
+import { EtcdDiscovery } from "../etcd/discovery";
 import { EtcdTls } from "../etcd/tls";
 import { OperatingSystem } from "./operating-system";
+import { Provisioning } from "./provisioning";
 import { RebootStrategy } from "./reboot-strategy";
 
 /** A systemd drop-in for a unit. */
@@ -77,6 +80,35 @@ export interface EtcdProps {
    * @default EtcdTls.generatedCa(): mutual TLS with a CA kept in the state folder
    */
   readonly tls?: EtcdTls | undefined;
+  /**
+   * How the members find each other on their first boot: static bootstrap
+   * (no outside service), a v2 discovery URL (the public service, a
+   * self-hosted one, a token you bring) or v3 discovery (etcd ≥ 3.6). Tokens
+   * are made by the deploy, one per cluster generation. Vagrant target only.
+   * @default EtcdDiscovery.staticBootstrap()
+   */
+  readonly discovery?: EtcdDiscovery | undefined;
+  /**
+   * Also listen on etcd's legacy ports, 4001 (clients) and 7001 (peers), as
+   * the coreos-vagrant recipe did, besides 2379 and 2380; the AWS security
+   * group opens them between the nodes too.
+   * @default false
+   */
+  readonly legacyPorts?: boolean | undefined;
+}
+
+/**
+ * When a Flatcar node may reboot into an update: locksmithd's reboot window,
+ * on top of the etcd lock (one node at a time) or of an uncoordinated reboot.
+ */
+export interface MaintenanceWindow {
+  /**
+   * Start of the window, UTC, as locksmithd reads it: `"HH:MM"` every day or
+   * `"Sun HH:MM"` once a week (Sun, Mon, Tue, Wed, Thu, Fri, Sat).
+   */
+  readonly start: string;
+  /** Length of the window: whole minutes, 1 minute to 7 days. */
+  readonly length: Duration;
 }
 
 /**
@@ -173,4 +205,16 @@ export interface CoreOsClusterProps {
    * @default RebootStrategy.ETCD_LOCK on Flatcar, RebootStrategy.STAGGERED on Fedora CoreOS
    */
   readonly rebootStrategy?: RebootStrategy | undefined;
+  /**
+   * When nodes may reboot into an update (Flatcar, with ETCD_LOCK or REBOOT):
+   * with ETCD_LOCK one node at a time and only inside the window.
+   * @default - any time (ETCD_LOCK still reboots one node at a time)
+   */
+  readonly maintenanceWindow?: MaintenanceWindow | undefined;
+  /**
+   * How each node's config reaches it: Ignition, or the seed's
+   * `#cloud-config` (Flatcar only) from the same model.
+   * @default Provisioning.IGNITION
+   */
+  readonly provisioning?: Provisioning | undefined;
 }

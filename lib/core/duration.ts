@@ -32,6 +32,14 @@ export class Duration {
     return this.ms / 1000;
   }
 
+  /** Go's duration syntax in whole minutes and hours, e.g. `1h30m` (locksmithd's window length). */
+  public toGoMinutes(): string {
+    const minutes = Math.round(this.ms / 60_000);
+    const h = Math.floor(minutes / 60);
+    const m = minutes % 60;
+    return `${h ? `${h}h` : ""}${m || !h ? `${m}m` : ""}`;
+  }
+
   /** `500ms`, `10s`: readable in messages and configs. */
   public toString(): string {
     return this.ms % 1000 === 0 ? `${this.ms / 1000}s` : `${this.ms}ms`;

@@ -7,7 +7,8 @@
 #            cluster answers: remove this node's stale member entry (its data
 #            is gone), add it back as a learner, start with state "existing".
 #            Nobody answers: a member of the bootstrap starts with the static
-#            settings (day 1); any other member waits for the cluster.
+#            settings and, with discovery, the cluster's token (day 1); any
+#            other member waits for the cluster.
 #   promote  (after etcd-member starts) turn the learner into a voting member
 #            once it has caught up.
 #   leave    (on a node that is no longer a member) remove its old entry.
@@ -50,13 +51,24 @@ initial_cluster_of() {
     END { print out }'
 }
 
+# The runtime settings: the static ones to bootstrap (with the cluster's
+# discovery token when it has one, which the deploy puts into
+# ETCD_JOIN_DISCOVERY_ENV), or the given member list to join a running cluster.
 write_runtime() {
   local tmp="$runtime.tmp"
   mkdir -p "$(dirname "$runtime")"
   if [ "$#" -eq 0 ]; then
     cp "$static" "$tmp"
+    if [ -n "${ETCD_JOIN_DISCOVERY_ENV:-}" ]; then
+      if [ ! -s "$ETCD_JOIN_DISCOVERY_ENV" ]; then
+        log "no discovery token in $ETCD_JOIN_DISCOVERY_ENV: the deploy puts the cluster's token there"
+        rm -f "$tmp"
+        return 1
+      fi
+      cat "$ETCD_JOIN_DISCOVERY_ENV" >>"$tmp"
+    fi
   else
-    grep -v -e '^ETCD_INITIAL_CLUSTER=' -e '^ETCD_INITIAL_CLUSTER_STATE=' "$static" >"$tmp"
+    grep -v -e '^ETCD_INITIAL_CLUSTER=' -e '^ETCD_INITIAL_CLUSTER_STATE=' -e '^ETCD_DISCOVERY' "$static" >"$tmp"
     printf 'ETCD_INITIAL_CLUSTER=%s\nETCD_INITIAL_CLUSTER_STATE=%s\n' "$1" "$2" >>"$tmp"
   fi
   mv "$tmp" "$runtime"

@@ -1,6 +1,7 @@
 import type { AwsPlan } from "../aws/plan";
 import type { ClusterPlan } from "../cluster/plan";
 import { RebootStrategy } from "../cluster/reboot-strategy";
+import { DiscoveryKind, PUBLIC_DISCOVERY_SERVICE } from "../etcd/discovery";
 import { parseCidr } from "../core/network";
 import { parseSshPublicKey } from "../core/validate";
 import type { FrontPlan } from "../front/plan";
@@ -73,6 +74,8 @@ export const UNAUTHENTICATED_CONTROL_PORTS: Readonly<Record<number, string>> = {
   2375: "the Docker API without TLS (root on the node)",
   2379: "etcd's client API without TLS or auth (the cluster's state and reboot lock)",
   2380: "etcd's peer API (cluster membership)",
+  4001: "etcd's legacy client port (the cluster's state and reboot lock)",
+  7001: "etcd's legacy peer port (cluster membership)",
 };
 
 /** Images pulled as `:latest`, or a script fetched and piped to a shell. */
@@ -274,6 +277,25 @@ export const POLICY_RULES: readonly PolicyRule[] = [
           message: `the check runs as root every ${(plan.healthCheck?.intervalMs ?? 0) / 1000} s on the service's node: a command that downloads (from another host, an image not pinned by digest, a script for a shell) runs whatever that server hands out and fails the service when the server is down; probe the service itself (ServiceHealthCheck.tcp/.http, or a command on the node)`,
         })),
     ],
+  }),
+  rule({
+    id: "CC-W10",
+    level: PolicyLevel.WARNING,
+    title: "Public etcd discovery service",
+    kind: "cluster",
+    check: (plan) =>
+      plan.etcd.discovery.kind === DiscoveryKind.PUBLIC_SERVICE ||
+      (plan.etcd.discovery.kind === DiscoveryKind.EXISTING_TOKEN &&
+        plan.etcd.discovery.endpoints.some((u) => u.startsWith(`${PUBLIC_DISCOVERY_SERVICE}/`)))
+        ? [
+            {
+              prop: "etcd.discovery",
+              value: plan.etcd.discovery.endpoints.join(","),
+              message:
+                "the cluster's first boot depends on discovery.etcd.io, a deprecated service without guarantees: when it is down or slow no new cluster forms, and whoever learns the token can register members into it; static bootstrap (the default) needs no outside service, EtcdDiscovery.selfHosted(url) keeps it on your network",
+            },
+          ]
+        : [],
   }),
   rule({
     id: "CC-E1",

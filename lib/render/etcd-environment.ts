@@ -1,4 +1,5 @@
-import { ClusterPlan, ETCD_CLIENT_PORT, ETCD_PEER_PORT, NodePlan } from "../cluster/plan";
+import { ClusterPlan, ETCD_PEER_PORT, NodePlan } from "../cluster/plan";
+import { DiscoveryKind } from "../etcd/discovery";
 import { MEMBER_COMMON_NAME } from "../etcd/tls";
 
 /** Where the member keeps its data on the node. */
@@ -23,17 +24,27 @@ export type EnvironmentSettings = ReadonlyArray<readonly [name: string, value: s
 
 /**
  * The `ETCD_*` environment of one etcd member: etcd takes every flag from an
- * `ETCD_` variable. Static bootstrap: the member list is known at synth time.
- * With TLS, clients and peers must present a certificate of the cluster's CA,
- * and peers one whose common name is the members' own.
+ * `ETCD_` variable. Static bootstrap: the member list is known at synth time;
+ * with a discovery service the deploy adds the token (discovery.env) and a
+ * member that finds the token's cluster full exits instead of turning into a
+ * proxy. With TLS, clients and peers must present a certificate of the
+ * cluster's CA, and peers one whose common name is the members' own.
+ *
+ * `address` is what the settings name as the node's own address: the planned
+ * address, or a placeholder the platform substitutes (cloud-config's
+ * `$private_ipv4`).
  */
-export function etcdMemberEnvironment(plan: ClusterPlan, node: NodePlan): EnvironmentSettings {
+export function etcdMemberEnvironment(
+  plan: ClusterPlan,
+  node: NodePlan,
+  address: string = node.address,
+): EnvironmentSettings {
   if (!node.etcdMember) {
     throw new Error(`${node.name} is not an etcd member of cluster ${plan.name}`);
   }
-  const scheme = plan.etcd.scheme;
-  const peer = `${scheme}://${node.address}:${ETCD_PEER_PORT}`;
-  const client = `${scheme}://${node.address}:${ETCD_CLIENT_PORT}`;
+  const { scheme, ports, discovery } = plan.etcd;
+  const urls = (list: readonly number[]) =>
+    list.map((p) => `${scheme}://${address}:${p}`).join(",");
   const tls: EnvironmentSettings =
     scheme === "https"
       ? [
@@ -48,14 +59,20 @@ export function etcdMemberEnvironment(plan: ClusterPlan, node: NodePlan): Enviro
           ["ETCD_PEER_CERT_ALLOWED_CN", MEMBER_COMMON_NAME],
         ]
       : [];
+  const bootstrap: EnvironmentSettings =
+    discovery.kind === DiscoveryKind.STATIC
+      ? [["ETCD_INITIAL_CLUSTER", plan.etcd.initialCluster]]
+      : discovery.kind === DiscoveryKind.V3
+        ? []
+        : [["ETCD_DISCOVERY_FALLBACK", "exit"]];
   return [
     ["ETCD_NAME", node.name],
     ["ETCD_DATA_DIR", ETCD_DATA_DIR],
-    ["ETCD_LISTEN_PEER_URLS", peer],
-    ["ETCD_LISTEN_CLIENT_URLS", client],
-    ["ETCD_INITIAL_ADVERTISE_PEER_URLS", peer],
-    ["ETCD_ADVERTISE_CLIENT_URLS", client],
-    ["ETCD_INITIAL_CLUSTER", plan.etcd.initialCluster],
+    ["ETCD_LISTEN_PEER_URLS", urls(ports.peer)],
+    ["ETCD_LISTEN_CLIENT_URLS", urls(ports.client)],
+    ["ETCD_INITIAL_ADVERTISE_PEER_URLS", `${scheme}://${address}:${ETCD_PEER_PORT}`],
+    ["ETCD_ADVERTISE_CLIENT_URLS", urls(ports.client)],
+    ...bootstrap,
     ["ETCD_INITIAL_CLUSTER_TOKEN", plan.etcd.clusterToken],
     ["ETCD_INITIAL_CLUSTER_STATE", "new"],
     // A member cut off by a partition asks before it campaigns: when it comes back it does not
@@ -63,6 +80,7 @@ export function etcdMemberEnvironment(plan: ClusterPlan, node: NodePlan): Enviro
     // for an election). etcd 3.5 turns it on by default, 3.4 does not: said outright, every
     // image behaves alike.
     ["ETCD_PRE_VOTE", "true"],
+    ...(plan.etcd.enableV2 ? ([["ETCD_ENABLE_V2", "true"]] as const) : []),
     ...tls,
   ];
 }

@@ -3,6 +3,7 @@ import * as path from "node:path";
 import { ClusterPlan, ETCD_PEER_PORT, NodePlan } from "../cluster/plan";
 import { OsFamily } from "../cluster/operating-system";
 import { ContainerImage } from "../core/container-image";
+import { DISCOVERY_ENV_FILE, DiscoveryKind } from "../etcd/discovery";
 import { MachineCredentials } from "../etcd/tls";
 import {
   ETCD_DATA_DIR,
@@ -101,6 +102,9 @@ export function etcdJoinEnvironment(plan: ClusterPlan, node: NodePlan): string {
     `ETCD_JOIN_BOOTSTRAP=${node.etcdMember && bootstrap}`,
     `ETCD_JOIN_STATIC_ENV=${ETCD_ENV_FILE}`,
     `ETCD_JOIN_RUNTIME_ENV=${ETCD_RUNTIME_ENV_FILE}`,
+    ...(plan.etcd.discovery.kind !== DiscoveryKind.STATIC
+      ? [`ETCD_JOIN_DISCOVERY_ENV=${DISCOVERY_ENV_FILE}`]
+      : []),
     ...tls,
     `ETCD_JOIN_ETCDCTL="${etcdctl}"`,
   ].join("\n")}\n`;

@@ -2,6 +2,7 @@ import { gunzipSync, gzipSync } from "node:zlib";
 import { ClusterPlan, NodePlan } from "../cluster/plan";
 import { OsFamily } from "../cluster/operating-system";
 import { RebootStrategy } from "../cluster/reboot-strategy";
+import { Duration } from "../core/duration";
 import {
   EnvironmentSettings,
   etcdClientSettings,
@@ -146,19 +147,30 @@ export function rebootWindowStart(slot: number): string {
   return `${String(slot % 24).padStart(2, "0")}:00`;
 }
 
+/** Flatcar's update settings (update_engine's group, locksmithd's strategy). */
+export const FLATCAR_UPDATE_CONF = "/etc/flatcar/update.conf";
+
+/**
+ * Flatcar's update group (the channel) and reboot strategy as update.conf
+ * names them: STAGGERED is locksmithd's `reboot` inside a reboot window.
+ */
+export function flatcarUpdateSettings(plan: ClusterPlan): {
+  group: string;
+  rebootStrategy: string;
+} {
+  const strategy =
+    plan.rebootStrategy === RebootStrategy.STAGGERED ? RebootStrategy.REBOOT : plan.rebootStrategy;
+  return { group: plan.os.channel, rebootStrategy: strategy };
+}
+
 /**
  * How a machine updates. `slot` staggers reboot windows: nodes take their
  * index, front machines the slots after the nodes.
  */
 export function updateFiles(plan: ClusterPlan, slot: number): IgnitionFile[] {
   if (plan.os.family === OsFamily.FLATCAR) {
-    const strategy =
-      plan.rebootStrategy === RebootStrategy.STAGGERED
-        ? RebootStrategy.REBOOT
-        : plan.rebootStrategy;
-    return [
-      file("/etc/flatcar/update.conf", `GROUP=${plan.os.channel}\nREBOOT_STRATEGY=${strategy}\n`),
-    ];
+    const { group, rebootStrategy } = flatcarUpdateSettings(plan);
+    return [file(FLATCAR_UPDATE_CONF, `GROUP=${group}\nREBOOT_STRATEGY=${rebootStrategy}\n`)];
   }
   let toml: string;
   if (plan.rebootStrategy === RebootStrategy.OFF) {
@@ -182,32 +194,48 @@ length_minutes = ${REBOOT_WINDOW_MINUTES}
 }
 
 /**
- * Flatcar's locksmithd: with ETCD_LOCK it takes its reboot lock in the
- * members' etcd (with the machine's client certificate); with STAGGERED it
- * waits for the machine's reboot window.
+ * locksmithd's settings on Flatcar: with ETCD_LOCK the lock in the members'
+ * etcd (with the machine's client certificate); with STAGGERED the machine's
+ * own reboot window; the maintenance window (ETCD_LOCK, REBOOT) for every
+ * machine. Names as locksmithd reads them from its environment.
  */
-export function rebootLockUnits(plan: ClusterPlan, slot: number): IgnitionUnit[] {
+export function locksmithSettings(plan: ClusterPlan, slot: number): EnvironmentSettings {
   if (plan.os.family !== OsFamily.FLATCAR) return [];
-  let settings: EnvironmentSettings;
-  if (plan.rebootStrategy === RebootStrategy.ETCD_LOCK) {
-    settings = etcdClientSettings(plan, {
-      endpoints: "LOCKSMITHD_ENDPOINT",
-      ca: "LOCKSMITHD_ETCD_CAFILE",
-      cert: "LOCKSMITHD_ETCD_CERTFILE",
-      key: "LOCKSMITHD_ETCD_KEYFILE",
-    });
-  } else if (plan.rebootStrategy === RebootStrategy.STAGGERED) {
-    settings = [
-      ["LOCKSMITHD_REBOOT_WINDOW_START", rebootWindowStart(slot)],
-      ["LOCKSMITHD_REBOOT_WINDOW_LENGTH", `${REBOOT_WINDOW_MINUTES}m`],
-    ];
-  } else {
-    return [];
-  }
+  const lock =
+    plan.rebootStrategy === RebootStrategy.ETCD_LOCK
+      ? etcdClientSettings(plan, {
+          endpoints: "LOCKSMITHD_ENDPOINT",
+          ca: "LOCKSMITHD_ETCD_CAFILE",
+          cert: "LOCKSMITHD_ETCD_CERTFILE",
+          key: "LOCKSMITHD_ETCD_KEYFILE",
+        })
+      : [];
+  const window = plan.maintenanceWindow
+    ? { start: plan.maintenanceWindow.start, minutes: plan.maintenanceWindow.lengthMinutes }
+    : plan.rebootStrategy === RebootStrategy.STAGGERED
+      ? { start: rebootWindowStart(slot), minutes: REBOOT_WINDOW_MINUTES }
+      : undefined;
+  const windowSettings: EnvironmentSettings = window
+    ? [
+        ["LOCKSMITHD_REBOOT_WINDOW_START", window.start],
+        ["LOCKSMITHD_REBOOT_WINDOW_LENGTH", Duration.minutes(window.minutes).toGoMinutes()],
+      ]
+    : [];
+  return [...lock, ...windowSettings];
+}
+
+/** locksmithd's unit and the drop-in with its settings. */
+export const LOCKSMITHD_UNIT = "locksmithd.service";
+export const LOCKSMITHD_DROPIN = "20-etcd-endpoints.conf";
+
+/** locksmithd's drop-in with its settings (Ignition); none when it needs none. */
+export function rebootLockUnits(plan: ClusterPlan, slot: number): IgnitionUnit[] {
+  const settings = locksmithSettings(plan, slot);
+  if (settings.length === 0) return [];
   return [
     {
-      name: "locksmithd.service",
-      dropins: [{ name: "20-etcd-endpoints.conf", contents: renderEnvironmentDropin(settings) }],
+      name: LOCKSMITHD_UNIT,
+      dropins: [{ name: LOCKSMITHD_DROPIN, contents: renderEnvironmentDropin(settings) }],
     },
   ];
 }

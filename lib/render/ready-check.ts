@@ -6,6 +6,7 @@ import {
   READY_CHECK_PATH,
 } from "../cluster/plan";
 import { startsAtBoot } from "./enabled-units";
+import { DISCOVERY_ENV_FILE, DiscoveryKind } from "../etcd/discovery";
 import { ETCD_TLS_FILES } from "./etcd-environment";
 import type { IgnitionUnit } from "./ignition";
 import { shellQuote } from "./shell";
@@ -97,17 +98,46 @@ function etcdTests(plan: ClusterPlan, node: NodePlan): ReadyCondition[] {
     test: `! (${healthy.test}) || (${etcdVoting(plan, [...seeds.filter((u) => u !== clientUrl), clientUrl], node.name)})`,
     failure: "etcd member is still a learner: not yet promoted to a voting member",
   };
+  const others = seeds.filter((u) => u !== clientUrl);
+  const noOtherHealthy = `! (${others.length ? anyHealthy(others) : "exit 1"})`;
+  const discovery = plan.etcd.discovery.kind;
+  if (discovery !== DiscoveryKind.STATIC) {
+    // Through discovery the cluster forms once every bootstrap member registered; until then a
+    // member waits there without serving, so the ones before the last are up once registered.
+    if (position === 0 || position >= bootstrap.length) return [healthy, voting];
+    const waiting =
+      discovery === DiscoveryKind.V3
+        ? {
+            test: "systemctl is-active --quiet etcd-member.service",
+            what: "running (waiting for the other members through v3 discovery)",
+          }
+        : {
+            test: registeredOnToken(node.name),
+            what: `registered on the discovery token of ${DISCOVERY_ENV_FILE}`,
+          };
+    return [
+      {
+        test: `${healthy.test} || { ${waiting.test} && ${noOtherHealthy}; }`,
+        failure: `etcd member not ${waiting.what} (or, once the cluster formed, not healthy at ${clientUrl}/health)`,
+      },
+      voting,
+    ];
+  }
   if (position === 0 || position >= quorum) return [healthy, voting];
   const peer = `${plan.etcd.scheme}://${node.address}:${ETCD_PEER_PORT}/version`;
-  const others = seeds.filter((u) => u !== clientUrl);
   const servesPeers = `${curlEtcd(plan, "member")} -o /dev/null ${peer} 2>/dev/null`;
   return [
     {
-      test: `${healthy.test} || { ${servesPeers} && ! (${others.length ? anyHealthy(others) : "exit 1"}); }`,
+      test: `${healthy.test} || { ${servesPeers} && ${noOtherHealthy}; }`,
       failure: `etcd member not serving its peers at ${peer} (or, once a quorum of members runs, not healthy at ${clientUrl}/health)`,
     },
     voting,
   ];
+}
+
+/** True when the member registered itself on the v2 discovery token the deploy gave the node. */
+function registeredOnToken(node: string): string {
+  return `url=$(sed -n 's/^ETCD_DISCOVERY=//p' ${DISCOVERY_ENV_FILE} 2>/dev/null) && [ -n "$url" ] && curl -fsS --max-time 5 "$url" 2>/dev/null | grep -q '"value":"${node}='`;
 }
 
 /**

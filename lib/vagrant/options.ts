@@ -124,6 +124,15 @@ export interface VagrantClusterOptions {
    * @default - DEFAULT_IMAGES (HAProxy pinned; keepalived by tag: policy warning CC-W8)
    */
   readonly frontImages?: FrontImages | undefined;
+  /**
+   * How to change each knob of the generated `config.rb`, by knob name
+   * (e.g. `{ num_instances: "NUM_INSTANCES=<n> (environment)" }`): a user
+   * who edits config.rb is stopped with this hint, the edited value and the
+   * synthesized one. An app that reads its settings from a config file or
+   * the environment says so here.
+   * @default - the prop of your cdktf code that sets it, e.g. `nodeCount of CoreOsCluster "app/core"`
+   */
+  readonly configRbHints?: { readonly [knob: string]: string } | undefined;
 }
 
 /** Container images of the front machines. */

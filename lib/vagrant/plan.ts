@@ -12,6 +12,9 @@ import {
 import { OsFamily } from "../cluster/operating-system";
 import { ClusterPlan } from "../cluster/plan";
 import { nodeIgnitionJson } from "../render/ignition-cache";
+import { renderCloudConfig } from "../render/cloud-config";
+import { Provisioning } from "../cluster/provisioning";
+import { ConfigRbKnob, planConfigRbHints } from "./config-rb";
 import { contains, hostAddress, netmaskOf, parseCidr } from "../core/network";
 import { Duration } from "../core/duration";
 import { checkFrontRunsCluster, FrontPlan } from "../front/plan";
@@ -70,8 +73,13 @@ export interface VagrantFrontPlan {
 export interface VagrantNodePlan {
   readonly name: string;
   readonly address: string;
-  /** Ignition file, relative to the Vagrant folder. */
-  readonly ignitionFile: string;
+  /** How its config reaches it (front machines: Ignition). */
+  readonly provisioning: Provisioning;
+  /** Its config file (`ignition/<name>.ign` or `cloud-config/<name>.yml`), relative to the Vagrant folder. */
+  readonly configFile: string;
+  /** The config the machine gets. */
+  readonly config: string;
+  /** Its Ignition config (with cloud-config: the same model, for reference). */
   readonly ignition: string;
   /** Hash of everything that shapes this machine: a change re-provisions only this node. */
   readonly inputsHash: string;
@@ -96,6 +104,8 @@ export interface VagrantPlan {
   readonly netmask: string;
   readonly nodes: readonly VagrantNodePlan[];
   readonly front?: VagrantFrontPlan;
+  /** How to change each config.rb knob, for the message an edited config.rb gets. */
+  readonly configRbHints: Readonly<Record<ConfigRbKnob, string>>;
 }
 
 /**
@@ -294,12 +304,15 @@ export function planVagrant(
     if (frontImages[key] !== undefined) checkImage(issues, `frontImages.${key}`, frontImages[key]);
   }
   if (options.front) checkFrontRunsCluster(issues, options.front, cluster);
+  const configRbHints = planConfigRbHints(issues, options.configRbHints, cluster, constructPath);
   issues.throwIfAny(where);
 
   const nodes = cluster.nodes.map((n) => {
     const ignition = nodeIgnitionJson(cluster, n);
+    const cloudConfig = cluster.provisioning === Provisioning.CLOUD_CONFIG;
+    const config = cloudConfig ? renderCloudConfig(cluster, n) : ignition;
     const inputs = JSON.stringify({
-      ignition,
+      ignition: config,
       address: n.address,
       netmask: netmaskOf(cluster.network.prefixLength),
       cpus: cluster.cpus,
@@ -315,7 +328,9 @@ export function planVagrant(
     return {
       name: n.name,
       address: n.address,
-      ignitionFile: `ignition/${n.name}.ign`,
+      provisioning: cluster.provisioning,
+      configFile: cloudConfig ? `cloud-config/${n.name}.yml` : `ignition/${n.name}.ign`,
+      config,
       ignition,
       inputsHash: createHash("sha256").update(inputs).digest("hex"),
     };
@@ -354,6 +369,7 @@ export function planVagrant(
     readyTimeoutSeconds,
     netmask: netmaskOf(cluster.network.prefixLength),
     nodes,
+    configRbHints,
   };
 }
 
@@ -478,7 +494,9 @@ function planVagrantFront(
     return {
       name: m.name,
       address: m.address,
-      ignitionFile: `ignition/${m.name}.ign`,
+      provisioning: Provisioning.IGNITION,
+      configFile: `ignition/${m.name}.ign`,
+      config: ignition,
       ignition,
       keepalivedConf,
       inputsHash: sha256(JSON.stringify({ shape, address: m.address, ...machineInputs })),

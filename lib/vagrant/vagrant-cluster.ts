@@ -21,6 +21,8 @@ import {
 } from "../render/vagrant";
 import { SynthesizedFile, SynthesizedFiles } from "../core/synthesized-files";
 import { literalTerraformString } from "../render/terraform-template";
+import { discoveryRetireCommand, discoveryTokenCommand } from "../render/discovery-token";
+import { DISCOVERY_ENV_ARTIFACT, DiscoveryKind } from "../etcd/discovery";
 import { TerraformData } from "./terraform-data";
 import { fqnWithoutTrace, withoutTokenTraces } from "../core/token-traces";
 
@@ -48,6 +50,8 @@ interface LifecycleSpec {
   readonly create: string;
   /** A machine: destroyed with the resource, replaced create-first, its generation the resource id. */
   readonly destroy?: boolean;
+  /** A command run when the resource is destroyed (not a machine). */
+  readonly onDestroy?: string;
   readonly dependsOn: TerraformResource[];
 }
 
@@ -86,6 +90,12 @@ export class VagrantCluster extends Construct {
   public readonly frontAddress?: string;
   /** One lifecycle resource per front machine. */
   public readonly frontMachines: readonly TerraformResource[];
+  /**
+   * Makes the etcd discovery token of this cluster generation before any
+   * machine (etcd.discovery other than static bootstrap); destroying it
+   * retires the token.
+   */
+  public readonly discoveryToken?: TerraformResource;
 
   constructor(scope: Construct, id: string, props: VagrantClusterProps) {
     super(scope, id);
@@ -114,11 +124,11 @@ export class VagrantCluster extends Construct {
     };
     // Node configs hold private keys (etcd's certificates): only the owner reads them.
     const secret = (contents: string) => ({ contents, mode: 0o600 });
-    for (const n of this.plan.nodes) files[n.ignitionFile] = secret(n.ignition);
+    for (const n of this.plan.nodes) files[n.configFile] = secret(n.config);
     if (this.plan.front) {
       files[FRONT_CONFIG] = this.plan.front.haproxyCfg;
       for (const m of this.plan.front.machines) {
-        files[m.ignitionFile] = secret(m.ignition);
+        files[m.configFile] = secret(m.config);
         if (m.keepalivedConf)
           files[`${FRONT_DIRECTORY}/${m.name}-keepalived.conf`] = m.keepalivedConf;
       }
@@ -128,6 +138,7 @@ export class VagrantCluster extends Construct {
     const resources = withoutTokenTraces(() => this.lifecycleResources());
     this.box = resources.box;
     this.prune = resources.prune;
+    this.discoveryToken = resources.discoveryToken;
     this.machines = resources.machines;
     this.frontMachines = resources.frontMachines;
   }
@@ -151,11 +162,26 @@ export class VagrantCluster extends Construct {
       dependsOn: [box],
     });
 
+    // A discovery token per cluster generation, made before any machine: this
+    // resource is the generation (destroy retires the token, a new deploy makes one).
+    const discovery = this.plan.cluster.etcd.discovery;
+    const discoveryToken =
+      discovery.kind === DiscoveryKind.STATIC
+        ? undefined
+        : this.lifecycleResource("discovery", {
+            trigger: `${discovery.kind} ${discovery.endpoints.join(",")} ${discovery.size} ${this.plan.cluster.etcd.clusterToken}`,
+            input: { dir },
+            create: discoveryTokenCommand(discovery, DISCOVERY_ENV_ARTIFACT),
+            onDestroy: discoveryRetireCommand(DISCOVERY_ENV_ARTIFACT),
+            dependsOn: [prune],
+          });
+    const first = discoveryToken ? [prune, discoveryToken] : [prune];
+
     const machines: TerraformResource[] = [];
     for (const node of this.plan.nodes) {
       // Old machines go before new ones come up. VirtualBox: one node at a time, in order.
       const previous = machines[machines.length - 1];
-      const after = this.plan.parallel || !previous ? [prune] : [prune, previous];
+      const after = this.plan.parallel || !previous ? first : [...first, previous];
       machines.push(
         this.lifecycleResource(node.name, {
           trigger: node.inputsHash,
@@ -187,7 +213,7 @@ export class VagrantCluster extends Construct {
         dependsOn: previousConfig ? [machine, previousConfig] : [machine],
       });
     }
-    return { box, prune, machines, frontMachines };
+    return { box, prune, discoveryToken, machines, frontMachines };
   }
 
   private lifecycleResource(id: string, spec: LifecycleSpec): TerraformResource {
@@ -223,6 +249,16 @@ export class VagrantCluster extends Construct {
               command: nodeDestroyCommand(`\${${selfRef}.name}`),
               workingDir: `\${${selfRef}.dir}`,
               environment,
+            },
+          ]
+        : []),
+      ...(spec.onDestroy
+        ? [
+            {
+              type: "local-exec" as const,
+              when: "destroy" as const,
+              command: literalTerraformString(spec.onDestroy),
+              workingDir: `\${${selfRef}.dir}`,
             },
           ]
         : []),
