@@ -1,13 +1,19 @@
 import { TerraformStack, Testing } from "cdktf";
 import {
+  AppSettings,
+  appSettings,
+  AppSettingsOptions,
   CoreOsCluster,
   CoreOsClusterProps,
   EtcdProps,
+  FrontSettings,
   FrontTargets,
   HealthCheck,
   ListenerProps,
   NlbFront,
   NlbFrontProps,
+  parseAppSettings,
+  ParseSettingsOptions,
   TargetGroupProps,
   VagrantCluster,
   VagrantClusterProps,
@@ -191,4 +197,22 @@ test("a health check of undefined values is the default health check", () => {
     return front.plan();
   };
   expect(plan(healthCheck)).toEqual(plan({}));
+});
+
+const appSettingsKeys: AllUndefined<AppSettings> = { front: undefined };
+const frontSettings: AllUndefined<FrontSettings> = { name: undefined };
+const parseOptions: AllUndefined<ParseSettingsOptions> = { source: undefined };
+const appOptions: AllUndefined<AppSettingsOptions> = { env: undefined, directory: undefined };
+
+test("settings: options and fields of undefined values are the defaults", () => {
+  expect(parseAppSettings({ nodeCount: 2 }, {}, parseOptions)).toEqual(
+    parseAppSettings({ nodeCount: 2 }, {}),
+  );
+  expect(appSettings(undefined, appOptions)).toEqual(appSettings());
+  // A front of undefined is no front; a front name of undefined is the construct id.
+  const none = parseAppSettings({ front: false });
+  expect({ ...none, ...appSettingsKeys }).toEqual(none);
+  const listeners = [{ name: "web", port: 80, targets: { port: 8080 } }];
+  const named = parseAppSettings({ front: { listeners } }).front;
+  expect({ ...named, ...frontSettings }).toEqual(named);
 });

@@ -53,6 +53,7 @@ export {
   flatcarBoxName,
 } from "./vagrant/plan";
 export * from "./core/duration";
+export * from "./config";
 export * from "./front/front";
 export * from "./front/options";
 export * from "./front/target";

@@ -4,6 +4,7 @@
  */
 export * from "./aws-cluster";
 export * from "./options";
+export * from "./from-settings";
 export {
   AwsPlan,
   AwsNodePlan,
