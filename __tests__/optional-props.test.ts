@@ -1,5 +1,9 @@
 import { TerraformStack, Testing } from "cdktf";
 import {
+  ClusterTopology,
+  renderTopologyMarkdown,
+  renderTopologySvg,
+  TopologyFront,
   AppSettings,
   appSettings,
   AppSettingsOptions,
@@ -215,4 +219,34 @@ test("settings: options and fields of undefined values are the defaults", () => 
   const listeners = [{ name: "web", port: 80, targets: { port: 8080 } }];
   const named = parseAppSettings({ front: { listeners } }).front;
   expect({ ...named, ...frontSettings }).toEqual(named);
+});
+
+const topologyKeys: AllUndefined<ClusterTopology> = { front: undefined };
+const topologyFront: AllUndefined<TopologyFront> = { note: undefined };
+
+test("topology: a model's optional fields of undefined values draw as left out", () => {
+  const front: TopologyFront = {
+    name: "f",
+    kind: "HAProxy",
+    address: "10.0.0.1",
+    machines: [],
+    listeners: [],
+  };
+  const model: ClusterTopology = {
+    cluster: "c",
+    os: "Flatcar stable",
+    network: "10.0.0.0/24",
+    target: { kind: "vagrant", title: "Vagrant", details: [] },
+    etcd: { scheme: "https", clientPort: 2379, peerPort: 2380 },
+    nodes: [
+      { name: "n-01", address: "10.0.0.2", etcdMember: true, standby: false, draining: false },
+    ],
+  };
+  const withFront = { ...model, front };
+  expect(renderTopologySvg("s", [{ ...model, ...topologyKeys }])).toEqual(
+    renderTopologySvg("s", [model]),
+  );
+  expect(
+    renderTopologyMarkdown("s", [{ ...withFront, front: { ...front, ...topologyFront } }]),
+  ).toEqual(renderTopologyMarkdown("s", [withFront]));
 });

@@ -23,6 +23,8 @@ import { SynthesizedFile, SynthesizedFiles } from "../core/synthesized-files";
 import { literalTerraformString } from "../render/terraform-template";
 import { TerraformData } from "./terraform-data";
 import { fqnWithoutTrace, withoutTokenTraces } from "../core/token-traces";
+import { TopologyPicture } from "../topology/picture";
+import { vagrantTopology } from "./topology";
 
 /** Artifact folder of every Vagrant environment, relative to the stack folder. */
 export const VAGRANT_DIRECTORY = "vagrant";
@@ -107,6 +109,7 @@ export class VagrantCluster extends Construct {
     this.provider = this.plan.provider;
     this.lifecycle = this.plan.lifecycle;
     this.directory = `${VAGRANT_DIRECTORY}/${cluster.clusterName}`;
+    TopologyPicture.of(this).add(() => vagrantTopology(this.plan, this.directory));
 
     const files: Record<string, string | SynthesizedFile> = {
       Vagrantfile: renderVagrantfile(this.plan),
