@@ -155,7 +155,7 @@ export class VagrantCluster extends Construct {
     });
 
     const machines: TerraformResource[] = [];
-    for (const node of this.plan.nodes) {
+    for (const [i, node] of this.plan.nodes.entries()) {
       // Old machines go before new ones come up. VirtualBox: one node at a time, in order.
       const previous = machines[machines.length - 1];
       const after = this.plan.parallel || !previous ? [prune] : [prune, previous];
@@ -163,7 +163,12 @@ export class VagrantCluster extends Construct {
         this.lifecycleResource(node.name, {
           trigger: node.inputsHash,
           input: { name: node.name, dir },
-          create: nodeUpCommand(this.plan.provider, node.name, timeout),
+          create: nodeUpCommand(
+            this.plan.provider,
+            node.name,
+            timeout,
+            this.plan.cluster.nodes[i].etcdMember ? "etcd member" : "etcd client",
+          ),
           destroy: true,
           dependsOn: after,
         }),
@@ -177,7 +182,7 @@ export class VagrantCluster extends Construct {
       const machine = this.lifecycleResource(m.name, {
         trigger: m.inputsHash,
         input: { name: m.name, dir },
-        create: nodeUpCommand(this.plan.provider, m.name, timeout),
+        create: nodeUpCommand(this.plan.provider, m.name, timeout, "front"),
         destroy: true,
         dependsOn: this.plan.parallel ? [prune] : [prune, previous],
       });
