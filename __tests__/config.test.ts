@@ -186,12 +186,19 @@ describe("settings of the front and the targets", () => {
     const settings = settingsWith(
       {
         "//": "note",
-        aws: { instanceType: "t3.medium", rootVolumeGiB: 40, image: { version: "4081" } },
+        aws: {
+          instanceType: "t3.medium",
+          rootVolumeGiB: 40,
+          image: { version: "4081" },
+          region: "eu-central-1",
+        },
       },
       { COREOS_CLUSTER_TARGET: "aws" },
     );
     const stack = new CoreOsAwsStack(testApp(), "coreos-aws", { settings });
     expect([stack.aws.plan.instanceType, stack.aws.plan.rootVolumeGiB]).toEqual(["t3.medium", 40]);
+    // The region goes to the stack's own AWS provider.
+    expect(JSON.parse(Testing.synth(stack)).provider.aws[0].region).toBe("eu-central-1");
   });
 });
 

@@ -6,6 +6,8 @@ import {
   TopologyFront,
   AppSettings,
   appSettings,
+  CONFIG_KNOBS,
+  ConfigKnob,
   AppSettingsOptions,
   CoreOsCluster,
   CoreOsClusterProps,
@@ -204,6 +206,8 @@ test("a health check of undefined values is the default health check", () => {
 });
 
 const appSettingsKeys: AllUndefined<AppSettings> = { front: undefined };
+// CONFIG_KNOBS: a knob without an environment variable has env undefined.
+const knobKeys: AllUndefined<ConfigKnob> = { env: undefined };
 const frontSettings: AllUndefined<FrontSettings> = { name: undefined };
 const parseOptions: AllUndefined<ParseSettingsOptions> = { source: undefined };
 const appOptions: AllUndefined<AppSettingsOptions> = { env: undefined, directory: undefined };
@@ -213,6 +217,7 @@ test("settings: options and fields of undefined values are the defaults", () => 
     parseAppSettings({ nodeCount: 2 }, {}),
   );
   expect(appSettings(undefined, appOptions)).toEqual(appSettings());
+  expect({ ...CONFIG_KNOBS.node_ips, ...knobKeys }).toEqual(CONFIG_KNOBS.node_ips);
   // A front of undefined is no front; a front name of undefined is the construct id.
   const none = parseAppSettings({ front: false });
   expect({ ...none, ...appSettingsKeys }).toEqual(none);

@@ -79,8 +79,12 @@ const NOT_XML =
   // eslint-disable-next-line no-control-regex -- finding control characters is the point
   /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
+/** Text that XML, Markdown tables and this picture take as it is. */
+const PLAIN = /^[\w .:,/()=+·→…-]*$/;
+
 /** Text as XML character data or an attribute value: escaped, unrepresentable characters as U+FFFD. */
 export function escapeXml(text: string): string {
+  if (PLAIN.test(text)) return text; // the common case: nothing to escape
   return (
     text
       .replace(NOT_XML, "\ufffd")
@@ -108,6 +112,7 @@ export function escapeMermaid(text: string): string {
 
 /** A Markdown table cell: one line, no `|`, HTML-escaped. */
 function cell(text: string): string {
+  if (PLAIN.test(text)) return text;
   return escapeXml(text.replace(/\s+/g, " ")).replace(/\|/g, "&#124;").replace(/`/g, "&#96;");
 }
 
