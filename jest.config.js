@@ -16,6 +16,7 @@ const TOOL_SUITES = [
   "properties",
   "ready-check",
   "ts-register",
+  "topology-browser",
   "vagrant-lifecycle",
 ];
 const unitOnly = process.env.COREOS_TEST_TOOLS === "skip";

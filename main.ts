@@ -8,15 +8,24 @@ import { RouteTableAssociation } from "@cdktf/provider-aws/lib/route-table-assoc
 import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import {
+  AppSettings,
+  appSettings,
+  ClusterConfigError,
+  clusterFromSettings,
   CoreOsCluster,
-  FlatcarChannel,
-  FrontProtocol,
+  DeployTarget,
+  frontFromSettings,
   NlbFront,
-  OperatingSystem,
+  parseAppSettings,
   Policy,
+  readConfigFile,
+  settingsForTarget,
+  targetClusterProps,
+  SystemdUnit,
+  vagrantFromSettings,
   VagrantCluster,
 } from "./lib";
-import { AwsCluster, AwsNetwork } from "./lib/aws";
+import { AwsCluster, awsClusterFromSettings, AwsNetwork } from "./lib/aws";
 
 /**
  * A tiny web service on every node that answers with the node's name: shows the balancing.
@@ -38,6 +47,7 @@ RestartSec=5s
 [Install]
 WantedBy=multi-user.target
 `;
+const HELLO: SystemdUnit = { name: "hello.service", contents: HELLO_UNIT };
 
 /**
  * Why the example stacks run the default images by tag (policy rules CC-W7,
@@ -47,29 +57,43 @@ WantedBy=multi-user.target
 const DEFAULT_IMAGES_BY_TAG =
   "example stack on the library's default images, tag only where no digest was published (see DEFAULT_IMAGES); pin them with ContainerImage.pinned(...) for production";
 
+/** Props of the example stacks. */
+export interface ExampleStackProps {
+  /**
+   * The cluster's settings (cdktf.json's context "coreos-cluster:config"
+   * and the environment: see appSettings).
+   * @default - cdktf.json's settings next to this file, without the environment
+   */
+  readonly settings?: AppSettings | undefined;
+}
+
+/** cdktf.json's settings (no environment): what the stacks build when given none. */
+export function fileSettings(): AppSettings {
+  return parseAppSettings(readConfigFile(__dirname));
+}
+
 /**
- * The seed's cluster: three Flatcar nodes on the stable channel, joined into
- * one etcd cluster by static bootstrap, run as local VirtualBox machines that
- * Terraform brings up with Vagrant, behind an HA pair of HAProxy front
- * machines sharing the address 192.168.56.10 (HTTP on port 80).
+ * The seed's cluster as cdktf.json configures it: three Flatcar nodes on the
+ * stable channel, joined into one etcd cluster by static bootstrap, run as
+ * local VirtualBox machines that Terraform brings up with Vagrant, behind an
+ * HA pair of HAProxy front machines sharing the address 192.168.56.10 (HTTP
+ * on port 80). Each node runs the hello service on port 8080.
  */
 export class CoreOsClusterStack extends TerraformStack {
+  public readonly settings: AppSettings;
   public readonly cluster: CoreOsCluster;
   public readonly vagrant: VagrantCluster;
-  public readonly front: NlbFront;
+  public readonly front?: NlbFront;
 
-  constructor(scope: Construct, id: string) {
+  constructor(scope: Construct, id: string, props: ExampleStackProps = {}) {
     super(scope, id);
-    this.cluster = new CoreOsCluster(this, "core", {
-      nodeCount: 3,
-      os: OperatingSystem.flatcar(FlatcarChannel.STABLE),
-      units: [{ name: "hello.service", contents: HELLO_UNIT }],
+    const s = (this.settings = props.settings ?? fileSettings());
+    this.cluster = clusterFromSettings(this, "core", s, { units: [HELLO] });
+    this.front = frontFromSettings(this, "front", s, this.cluster);
+    this.vagrant = vagrantFromSettings(this, "local", s, {
+      cluster: this.cluster,
+      front: this.front,
     });
-    this.front = new NlbFront(this, "front");
-    this.front
-      .addListener("http", { port: 80, protocol: FrontProtocol.HTTP })
-      .addTargets("hello", { targets: [this.cluster], port: 8080 });
-    this.vagrant = new VagrantCluster(this, "local", { cluster: this.cluster, front: this.front });
     Policy.acknowledge(this, ["CC-W7", "CC-W8"], DEFAULT_IMAGES_BY_TAG);
     new TerraformOutput(this, "node_addresses", {
       description: "Private address of each node",
@@ -79,10 +103,12 @@ export class CoreOsClusterStack extends TerraformStack {
       description: "Client URLs of the etcd members",
       value: this.cluster.etcdEndpoints,
     });
-    new TerraformOutput(this, "front_url", {
-      description: "The cluster's one address: HTTP through the front",
-      value: `http://${this.vagrant.frontAddress}/`,
-    });
+    if (this.vagrant.frontAddress) {
+      new TerraformOutput(this, "front_url", {
+        description: "The cluster's one address: HTTP through the front",
+        value: `http://${this.vagrant.frontAddress}/`,
+      });
+    }
     new TerraformOutput(this, "vagrant_directory", {
       description: "Where to run vagrant status / vagrant ssh <node>, relative to the stack folder",
       value: this.vagrant.directory,
@@ -91,36 +117,45 @@ export class CoreOsClusterStack extends TerraformStack {
 }
 
 /** Props of CoreOsAwsStack. */
-export interface CoreOsAwsStackProps {
+export interface CoreOsAwsStackProps extends ExampleStackProps {
   /**
    * CIDRs allowed to SSH to the nodes.
-   * @default - none
+   * @default - the settings' aws.sshAllowedCidrs, or none
    */
-  readonly sshAllowedCidrs?: readonly string[];
+  readonly sshAllowedCidrs?: readonly string[] | undefined;
 }
 
 /**
  * The same cluster and front on AWS, composed into a stack that owns its
- * network: the stack creates a VPC with three public subnets and puts the
- * cluster into them (AwsNetwork.existing), behind an AWS Network Load
- * Balancer. The cluster waits for the subnets' routes to the internet gateway
- * (`dependsOn`), so everything deploys in one go. The region comes from
- * AWS_REGION or the AWS profile.
+ * network: the stack creates a VPC with the cluster's networkCidr and a
+ * public subnet per entry of its subnetCidrs (AWS_NETWORK_DEFAULTS: three),
+ * and puts the cluster into them (AwsNetwork.existing), behind an AWS Network
+ * Load Balancer. The cluster waits for the subnets' routes to the internet
+ * gateway (`dependsOn`), so everything deploys in one go. The region comes
+ * from the settings' aws.region, AWS_REGION or the AWS profile.
  */
 export class CoreOsAwsStack extends TerraformStack {
+  public readonly settings: AppSettings;
   public readonly cluster: CoreOsCluster;
-  public readonly front: NlbFront;
+  public readonly front?: NlbFront;
   public readonly aws: AwsCluster;
   public readonly vpc: Vpc;
 
   constructor(scope: Construct, id: string, props: CoreOsAwsStackProps = {}) {
     super(scope, id);
-    new AwsProvider(this, "aws", { defaultTags: [{ tags: { project: id } }] });
+    const s = (this.settings = settingsForTarget(
+      props.settings ?? fileSettings(),
+      DeployTarget.AWS,
+    ));
+    const { region, ...awsSettings } = s.aws;
+    new AwsProvider(this, "aws", { region, defaultTags: [{ tags: { project: id } }] });
 
-    // The surrounding stack's own network: a VPC, three public subnets in three zones.
-    const subnetCidrs = ["10.42.1.0/24", "10.42.2.0/24", "10.42.3.0/24"];
+    // The surrounding stack's own network: a VPC, a public subnet per zone.
+    const network = targetClusterProps(s);
+    const vpcCidr = String(network.networkCidr);
+    const subnetCidrs = (network.subnetCidrs ?? [vpcCidr]).map(String);
     this.vpc = new Vpc(this, "vpc", {
-      cidrBlock: "10.42.0.0/16",
+      cidrBlock: vpcCidr,
       enableDnsSupport: true,
       enableDnsHostnames: true,
       tags: { Name: id },
@@ -153,29 +188,24 @@ export class CoreOsAwsStack extends TerraformStack {
         }),
     );
 
-    this.cluster = new CoreOsCluster(this, "core", {
-      nodeCount: 3,
-      os: OperatingSystem.flatcar(FlatcarChannel.STABLE),
-      networkCidr: "10.42.0.0/16",
-      subnetCidrs,
-      firstHostNumber: 10,
-      units: [{ name: "hello.service", contents: HELLO_UNIT }],
-    });
-    this.front = new NlbFront(this, "front");
-    this.front
-      .addListener("http", { port: 80, protocol: FrontProtocol.HTTP })
-      .addTargets("hello", { targets: [this.cluster], port: 8080 });
-    this.aws = new AwsCluster(this, "ec2", {
-      cluster: this.cluster,
-      front: this.front,
-      network: AwsNetwork.existing({
-        vpcId: this.vpc.id,
-        subnetIds: subnets.map((s) => s.id),
-        dependsOn: publicRoutes,
-      }),
-      publicAddresses: true,
-      sshAllowedCidrs: props.sshAllowedCidrs,
-    });
+    this.cluster = clusterFromSettings(this, "core", s, { units: [HELLO] });
+    this.front = frontFromSettings(this, "front", s, this.cluster);
+    this.aws = awsClusterFromSettings(
+      this,
+      "ec2",
+      { ...s, aws: awsSettings },
+      {
+        cluster: this.cluster,
+        front: this.front,
+        network: AwsNetwork.existing({
+          vpcId: this.vpc.id,
+          subnetIds: subnets.map((subnet) => subnet.id),
+          dependsOn: publicRoutes,
+        }),
+        publicAddresses: true,
+        ...(props.sshAllowedCidrs ? { sshAllowedCidrs: props.sshAllowedCidrs } : {}),
+      },
+    );
     Policy.acknowledge(this.cluster, ["CC-W7"], DEFAULT_IMAGES_BY_TAG);
     Policy.acknowledge(
       this.aws,
@@ -183,10 +213,12 @@ export class CoreOsAwsStack extends TerraformStack {
       "public subnets without a NAT gateway: nodes need a public address to reach image registries and updates; inbound stays closed but for sshAllowedCidrs",
     );
 
-    new TerraformOutput(this, "front_url", {
-      description: "The cluster's one address: HTTP through the Network Load Balancer",
-      value: `http://${this.aws.loadBalancerDnsName}/`,
-    });
+    if (this.aws.loadBalancerDnsName) {
+      new TerraformOutput(this, "front_url", {
+        description: "The cluster's one address: HTTP through the Network Load Balancer",
+        value: `http://${this.aws.loadBalancerDnsName}/`,
+      });
+    }
     new TerraformOutput(this, "node_private_addresses", {
       description: "Private address of each node",
       value: Object.fromEntries(this.aws.nodes.map((n) => [n.name, n.privateAddress])),
@@ -202,9 +234,32 @@ export class CoreOsAwsStack extends TerraformStack {
   }
 }
 
-if (require.main === module) {
+/**
+ * The default app: one stack, for the target the settings name (cdktf.json's
+ * context "coreos-cluster:config", overridden by NUM_INSTANCES, UPDATE_CHANNEL,
+ * COREOS_CLUSTER_TARGET, …). A bad setting stops here, before anything is
+ * written, with what to change.
+ */
+function main(): void {
+  const settings = exitOnConfigError(() => appSettings());
   const app = new App();
-  new CoreOsClusterStack(app, "coreos-cluster");
-  new CoreOsAwsStack(app, "coreos-aws");
+  exitOnConfigError(() =>
+    settings.target === DeployTarget.AWS
+      ? new CoreOsAwsStack(app, "coreos-aws", { settings })
+      : new CoreOsClusterStack(app, "coreos-cluster", { settings }),
+  );
   app.synth();
 }
+
+/** Runs `fn`; a ClusterConfigError ends the app with its message alone (no stack trace). */
+function exitOnConfigError<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (!(e instanceof ClusterConfigError)) throw e;
+    console.error(`${e.name}: ${e.message}`);
+    return process.exit(1);
+  }
+}
+
+if (require.main === module) main();

@@ -29,6 +29,12 @@ import {
   VagrantClusterProps,
 } from "../lib";
 import { AwsCluster, AwsClusterProps, AwsMachineImage, AwsNetwork } from "../lib/aws";
+import {
+  clusterFromSettings,
+  frontFromSettings,
+  parseAppSettings,
+  vagrantFromSettings,
+} from "../lib/config";
 import { RESERVED_DIRECTORIES, RESERVED_PATHS } from "../lib/cluster/plan";
 import { fileText, IgnitionConfig } from "../lib/render/ignition";
 import { parse as parseYaml } from "yaml";
@@ -1025,4 +1031,164 @@ describe("hostile strings in AWS props are rejected, or kept for Terraform", () 
       });
     },
   );
+});
+
+// ---------------------------------------------------------------- settings and environment
+
+/** What the settings built, to read a value back from. */
+interface FromSettings {
+  readonly target: string;
+  readonly cluster: CoreOsCluster;
+  readonly front?: NlbFront;
+  readonly vagrant: VagrantCluster;
+}
+
+interface SettingsSlot {
+  /** The settings key, or the environment variable, the value goes to. */
+  readonly at: string;
+  /** The settings object (and environment) carrying `h`. */
+  settings(h: string): { value: object; env?: Record<string, string> };
+  /** The prop an issue about it names. */
+  readonly prop: string | ((h: string) => string);
+  /** What the built constructs hold, to compare with `h`. */
+  read(built: FromSettings, h: string): unknown;
+  /** An environment variable: an empty one counts as unset. */
+  readonly env?: boolean;
+}
+
+const LISTENER = { name: "http", port: 80, protocol: "http", targets: { port: 8080 } };
+const key = (k: string, prop = k) => ({ prop, at: k });
+const env = (name: string, k: string) => ({
+  env: true,
+  at: name,
+  prop: `${name} (environment, ${k})`,
+  settings: (h: string) => ({ value: {}, env: { [name]: h } }),
+});
+
+const SETTINGS_SLOTS: readonly SettingsSlot[] = [
+  { at: "a key", prop: (h) => h, settings: (h) => ({ value: { [h]: 1 } }), read: () => "never" },
+  { ...key("name"), settings: (h) => ({ value: { name: h } }), read: (b) => b.cluster.clusterName },
+  {
+    ...key("namePrefix"),
+    settings: (h) => ({ value: { namePrefix: h } }),
+    read: (b) => b.cluster.plan.namePrefix,
+  },
+  {
+    ...key("os.channel"),
+    settings: (h) => ({ value: { os: { channel: h } } }),
+    read: (b) => b.cluster.os.channel,
+  },
+  {
+    ...key("os.family"),
+    settings: (h) => ({ value: { os: { family: h } } }),
+    read: (b) => b.cluster.os.family,
+  },
+  { ...key("target"), settings: (h) => ({ value: { target: h } }), read: (b) => b.target },
+  {
+    ...key("etcd.clusterToken"),
+    settings: (h) => ({ value: { etcd: { clusterToken: h } } }),
+    read: (b) => b.cluster.plan.etcd.clusterToken,
+  },
+  {
+    ...key("etcd.imageTag"),
+    settings: (h) => ({ value: { etcd: { imageTag: h } } }),
+    read: (b) => b.cluster.plan.etcd.imageTag,
+  },
+  {
+    ...key("sshPublicKeys[0]"),
+    settings: (h) => ({ value: { sshPublicKeys: [h] } }),
+    read: (b) => b.cluster.plan.sshPublicKeys[0],
+  },
+  {
+    ...key("networkCidr"),
+    settings: (h) => ({ value: { networkCidr: h } }),
+    read: (b) => b.cluster.plan.network.cidr,
+  },
+  {
+    ...key("front.name"),
+    settings: (h) => ({ value: { front: { name: h, listeners: [LISTENER] } } }),
+    read: (b) => b.front?.frontName,
+  },
+  {
+    ...key("front.listeners[0].name"),
+    settings: (h) => ({ value: { front: { listeners: [{ ...LISTENER, name: h }] } } }),
+    read: (b) => b.front?.listeners[0].listenerName,
+  },
+  {
+    ...key("front.listeners[0].targets.healthCheck.path"),
+    settings: (h) => ({
+      value: {
+        front: { listeners: [{ ...LISTENER, targets: { port: 8080, healthCheck: { path: h } } }] },
+      },
+    }),
+    read: (b) => b.front?.plan().listeners[0].targetGroup.healthCheck.path,
+  },
+  {
+    ...key("front.drain"),
+    settings: (h) => ({ value: { front: { listeners: [LISTENER], drain: [h] } } }),
+    read: (b) => b.front?.plan().draining[0],
+  },
+  {
+    ...key("vagrant.boxName"),
+    settings: (h) => ({ value: { vagrant: { boxName: h, boxUrl: "https://example.com/a.box" } } }),
+    read: (b) => b.vagrant.plan.boxName,
+  },
+  {
+    ...key("vagrant.boxUrl"),
+    settings: (h) => ({ value: { vagrant: { boxUrl: h } } }),
+    read: (b) => b.vagrant.plan.boxUrl,
+  },
+  {
+    ...key("vagrant.frontInterface"),
+    settings: (h) => ({
+      value: { front: { listeners: [LISTENER] }, vagrant: { frontInterface: h } },
+    }),
+    read: (b, h) =>
+      b.vagrant.plan.front?.machines[0].keepalivedConf?.includes(`interface ${h}\n`) && h,
+  },
+  {
+    ...key("vagrant.readyTimeout"),
+    settings: (h) => ({ value: { vagrant: { readyTimeout: h } } }),
+    read: () => "never",
+  },
+  { ...env("NUM_INSTANCES", "nodeCount"), read: () => "never" },
+  { ...env("VM_GUI", "vagrant.gui"), read: () => "never" },
+  { ...env("INSTANCE_NAME_PREFIX", "namePrefix"), read: (b) => b.cluster.plan.namePrefix },
+  { ...env("UPDATE_CHANNEL", "os.channel"), read: (b) => b.cluster.os.channel },
+  { ...env("COREOS_CLUSTER_OS", "os.family"), read: (b) => b.cluster.os.family },
+  { ...env("COREOS_CLUSTER_TARGET", "target"), read: (b) => b.target },
+];
+
+describe("hostile strings in settings (cdktf.json) and environment variables", () => {
+  // Rejected with a ClusterConfigError naming the key or the variable, or carried unchanged into
+  // the constructs the app builds (whose props meet the corpus above, with the real consumers).
+  const cases = SETTINGS_SLOTS.flatMap((slot) =>
+    CORPUS.map((h) => [slot.at, label(h), slot, h] as const),
+  );
+
+  it.each(cases)("%s = %s", (_at, _l, slot, h) => {
+    const stack = new TerraformStack(testApp({ outdir: tempOutdir() }), "s");
+    const { value, env: vars = {} } = slot.settings(h);
+    let built: FromSettings;
+    try {
+      const settings = parseAppSettings(value, vars);
+      if (slot.env && h === "") {
+        // An empty variable counts as unset.
+        expect(settings.fromEnvironment).toEqual({});
+        return;
+      }
+      const cluster = clusterFromSettings(stack, "core", settings);
+      const front = frontFromSettings(stack, "front", settings, cluster);
+      const vagrant =
+        settings.target === "aws"
+          ? new VagrantCluster(stack, "local", { cluster, front })
+          : vagrantFromSettings(stack, "local", settings, { cluster, front });
+      built = { target: settings.target, cluster, front, vagrant };
+    } catch (e) {
+      rejectedFor(e, typeof slot.prop === "string" ? slot.prop : slot.prop(h));
+      expect((e as Error).message).toMatch(/^Invalid settings for cdktf\.json/);
+      return;
+    }
+    expect(slot.read(built, h)).toEqual(h);
+  });
 });

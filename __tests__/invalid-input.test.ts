@@ -35,6 +35,15 @@ import {
   CpuArchitecture,
   ExistingNetworkOptions,
 } from "../lib/aws";
+import {
+  AppSettings,
+  clusterFromSettings,
+  DeployTarget,
+  frontFromSettings,
+  parseAppSettings,
+  vagrantFromSettings,
+} from "../lib";
+import { awsClusterFromSettings } from "../lib/aws";
 import { filesUnder } from "./support/files";
 import { ed25519PublicKey, keyLine, rsaPublicKey } from "./support/keys";
 import { tempOutdir } from "./support/synth";
@@ -2862,19 +2871,303 @@ const SERVICE: Case[] = [
   ],
 ];
 
+/** The settings of the default app with `change` merged in, built as main.ts builds them. */
+function fromSettings(c: Ctx, change: unknown, env: Record<string, string> = {}): void {
+  const base = { nodeCount: 3, front: { listeners: [HTTP_LISTENER] } };
+  const value = typeof change === "object" && change !== null ? { ...base, ...change } : change;
+  const s: AppSettings = parseAppSettings(value, env);
+  const cluster = clusterFromSettings(c.stack, "core", s);
+  const front = frontFromSettings(c.stack, "front", s, cluster);
+  if (s.target === DeployTarget.AWS) {
+    awsClusterFromSettings(c.stack, "aws", s, { cluster, front });
+  } else {
+    vagrantFromSettings(c.stack, "local", s, { cluster, front });
+  }
+}
+const HTTP_LISTENER = { name: "http", port: 80, protocol: "http", targets: { port: 8080 } };
+const settingsFrontWith = (listener: object, extra: object = {}) => ({
+  front: { listeners: [{ ...HTTP_LISTENER, ...listener }], ...extra },
+});
+
+/** cdktf.json's settings and the environment: each issue names the key or the variable. */
+const SETTINGS: Case[] = [
+  ["a key nobody knows", (c) => fromSettings(c, { nodes: 5 }), "nodes", "5", "a known key"],
+  [
+    "a key in the wrong case",
+    (c) => fromSettings(c, { etcd: { Members: 3 } }),
+    "etcd.Members",
+    "3",
+    'did you mean "members"?',
+  ],
+  [
+    "settings not an object",
+    (c) => fromSettings(c, "3 nodes"),
+    "settings",
+    '"3 nodes"',
+    "an object with the keys target, name",
+  ],
+  [
+    "nodeCount as text",
+    (c) => fromSettings(c, { nodeCount: "3" }),
+    "nodeCount",
+    '"3"',
+    "a whole number",
+  ],
+  [
+    "os as text",
+    (c) => fromSettings(c, { os: "flatcar" }),
+    "os",
+    '"flatcar"',
+    "an object with the keys family, channel",
+  ],
+  [
+    "os.family unknown",
+    (c) => fromSettings(c, { os: { family: "coreos" } }),
+    "os.family",
+    '"coreos"',
+    "flatcar | fedora-coreos",
+  ],
+  [
+    "os.channel a number",
+    (c) => fromSettings(c, { os: { channel: 5 } }),
+    "os.channel",
+    "5",
+    "a channel name",
+  ],
+  [
+    "etcd.members even",
+    (c) => fromSettings(c, { etcd: { members: 2 } }),
+    "etcd.members",
+    "2",
+    "1, 3, 5, 7",
+  ],
+  [
+    "standby all nodes",
+    (c) => fromSettings(c, { standby: 3 }),
+    "standby",
+    "3",
+    "at least one node must stay active",
+  ],
+  [
+    "sshPublicKeys a line, not a list",
+    (c) => fromSettings(c, { sshPublicKeys: "ssh-ed25519 AAAA" }),
+    "sshPublicKeys",
+    '"ssh-ed25519 AAAA"',
+    "a list",
+  ],
+  [
+    "networkCidr /33",
+    (c) => fromSettings(c, { networkCidr: "10.0.0.0/33" }),
+    "networkCidr",
+    '"10.0.0.0/33"',
+    "an IPv4 CIDR such as",
+  ],
+  [
+    "front as text",
+    (c) => fromSettings(c, { front: "yes" }),
+    "front",
+    '"yes"',
+    "an object with the keys name, listeners, drain",
+  ],
+  [
+    "front without listeners",
+    (c) => fromSettings(c, { front: {} }),
+    "front.listeners",
+    "undefined",
+    '"front": false for none',
+  ],
+  [
+    "a listener without targets",
+    (c) => fromSettings(c, settingsFrontWith({ targets: undefined })),
+    "front.listeners[0].targets",
+    "undefined",
+    "the listener's targets",
+  ],
+  [
+    "a listener protocol",
+    (c) => fromSettings(c, settingsFrontWith({ protocol: "udp" })),
+    "front.listeners[0].protocol",
+    '"udp"',
+    "tcp | http",
+  ],
+  [
+    "a listener name",
+    (c) => fromSettings(c, settingsFrontWith({ name: "HTTP" })),
+    "front.listeners[0].name",
+    '"HTTP"',
+    "1-24 of a-z 0-9 -",
+  ],
+  [
+    "a health-check interval without unit",
+    (c) =>
+      fromSettings(
+        c,
+        settingsFrontWith({ targets: { port: 8080, healthCheck: { interval: 500 } } }),
+      ),
+    "front.listeners[0].targets.healthCheck.interval",
+    "500",
+    'a duration such as "500ms"',
+  ],
+  [
+    "a target port",
+    (c) => fromSettings(c, settingsFrontWith({ targets: { port: 0 } })),
+    "front.listeners[0].targets.port",
+    "0",
+    "a port 1-65535",
+  ],
+  [
+    "drain as text",
+    (c) => fromSettings(c, settingsFrontWith({}, { drain: "core-02" })),
+    "front.drain",
+    '"core-02"',
+    "a list of node names",
+  ],
+  [
+    "drain every active node",
+    (c) => fromSettings(c, settingsFrontWith({}, { drain: ["core-01", "core-02", "core-03"] })),
+    "front.drain",
+    '"core-01,core-02,core-03"',
+    "at least one active member",
+  ],
+  [
+    "vagrant.gui as text",
+    (c) => fromSettings(c, { vagrant: { gui: "yes" } }),
+    "vagrant.gui",
+    '"yes"',
+    "true or false",
+  ],
+  [
+    "vagrant.forwardedPorts without host",
+    (c) => fromSettings(c, { vagrant: { forwardedPorts: [{ guest: 80 }] } }),
+    "vagrant.forwardedPorts[0].host",
+    "undefined",
+    "a port 1-65535",
+  ],
+  [
+    "vagrant.readyTimeout in words",
+    (c) => fromSettings(c, { vagrant: { readyTimeout: "forever" } }),
+    "vagrant.readyTimeout",
+    '"forever"',
+    "a duration such as",
+  ],
+  [
+    "vagrant.readyTimeout too long",
+    (c) => fromSettings(c, { vagrant: { readyTimeout: "25h" } }),
+    "vagrant.readyTimeout",
+    '"90000s"',
+    "a Duration from 1 s to 24 h",
+  ],
+  [
+    "vagrant.virtualRouterId 300",
+    (c) => fromSettings(c, { vagrant: { virtualRouterId: 300 } }),
+    "vagrant.virtualRouterId",
+    "300",
+    "a whole number 1-255",
+  ],
+  [
+    "target docker",
+    (c) => fromSettings(c, { target: "docker" }),
+    "target",
+    '"docker"',
+    "vagrant | aws",
+  ],
+  [
+    "aws.instanceType",
+    (c) => fromSettings(c, { target: "aws", aws: { instanceType: "huge" } }),
+    "aws.instanceType",
+    '"huge"',
+    "an EC2 instance type",
+  ],
+  [
+    "aws.image with amiId and version",
+    (c) =>
+      fromSettings(c, {
+        target: "aws",
+        aws: { image: { amiId: "ami-0123456789abcdef0", version: "4081" } },
+      }),
+    "aws.image.version",
+    '"4081"',
+    "no version with a fixed amiId",
+  ],
+  [
+    "aws.rootVolumeGiB",
+    (c) => fromSettings(c, { target: "aws", aws: { rootVolumeGiB: 4 } }),
+    "aws.rootVolumeGiB",
+    "4",
+    "8",
+  ],
+  [
+    "env NUM_INSTANCES 3.5",
+    (c) => fromSettings(c, {}, { NUM_INSTANCES: "3.5" }),
+    "NUM_INSTANCES (environment, nodeCount)",
+    '"3.5"',
+    "a whole number such as 5",
+  ],
+  [
+    "env VM_CPUS 100",
+    (c) => fromSettings(c, {}, { VM_CPUS: "100" }),
+    "VM_CPUS (environment, cpus)",
+    '"100"',
+    "a whole number from 1 to 64",
+  ],
+  [
+    "env VM_GUI on",
+    (c) => fromSettings(c, {}, { VM_GUI: "on" }),
+    "VM_GUI (environment, vagrant.gui)",
+    '"on"',
+    "true or false",
+  ],
+  [
+    "env COREOS_CLUSTER_OS windows",
+    (c) => fromSettings(c, {}, { COREOS_CLUSTER_OS: "windows" }),
+    "COREOS_CLUSTER_OS (environment, os.family)",
+    '"windows"',
+    "flatcar | fedora-coreos",
+  ],
+  [
+    "env COREOS_CLUSTER_ETCD_MEMBERS 0",
+    (c) => fromSettings(c, {}, { COREOS_CLUSTER_ETCD_MEMBERS: "0" }),
+    "COREOS_CLUSTER_ETCD_MEMBERS (environment, etcd.members)",
+    '"0"',
+    "1, 3, 5, 7",
+  ],
+  [
+    "env INSTANCE_NAME_PREFIX in capitals",
+    (c) => fromSettings(c, {}, { INSTANCE_NAME_PREFIX: "Core" }),
+    "INSTANCE_NAME_PREFIX (environment, namePrefix)",
+    '"Core"',
+    "lowercase letters",
+  ],
+  [
+    "env UPDATE_CHANNEL with a space",
+    (c) => fromSettings(c, {}, { UPDATE_CHANNEL: "stable " }),
+    "UPDATE_CHANNEL (environment, os.channel)",
+    '"stable "',
+    "stable | beta | alpha | lts",
+  ],
+  [
+    "env COREOS_CLUSTER_STANDBY -1",
+    (c) => fromSettings(c, {}, { COREOS_CLUSTER_STANDBY: "-1" }),
+    "COREOS_CLUSTER_STANDBY (environment, standby)",
+    '"-1"',
+    "a whole number such as 5",
+  ],
+];
+
 const TABLE: Array<[string, ...Case]> = [
   ...CLUSTER.map((c): [string, ...Case] => ["cluster", ...c]),
   ...FRONT.map((c): [string, ...Case] => ["front", ...c]),
   ...VAGRANT.map((c): [string, ...Case] => ["vagrant", ...c]),
   ...AWS.map((c): [string, ...Case] => ["aws", ...c]),
   ...SERVICE.map((c): [string, ...Case] => ["service", ...c]),
+  ...SETTINGS.map((c): [string, ...Case] => ["settings", ...c]),
 ];
 
 describe(`${TABLE.length} invalid inputs: prop, value and what is allowed; nothing written`, () => {
   it("has at least 150 cases", () => {
     expect(TABLE.length).toBeGreaterThanOrEqual(150);
     console.log(
-      `invalid-input table: ${TABLE.length} cases (cluster ${CLUSTER.length}, front ${FRONT.length}, vagrant ${VAGRANT.length}, aws ${AWS.length}, service ${SERVICE.length})`,
+      `invalid-input table: ${TABLE.length} cases (cluster ${CLUSTER.length}, front ${FRONT.length}, vagrant ${VAGRANT.length}, aws ${AWS.length}, service ${SERVICE.length}, settings ${SETTINGS.length})`,
     );
   });
 

@@ -1,11 +1,21 @@
 import { TerraformStack, Testing } from "cdktf";
 import {
+  ClusterTopology,
+  renderTopologyMarkdown,
+  renderTopologySvg,
+  TopologyFront,
+  AppSettings,
+  appSettings,
+  CONFIG_KNOBS,
+  ConfigKnob,
+  AppSettingsOptions,
   CoreOsCluster,
   CoreOsClusterProps,
   EtcdProps,
   FailoverListenerProps,
   FailoverService,
   FailoverServiceProps,
+  FrontSettings,
   FrontTargets,
   HealthCheck,
   ListenerProps,
@@ -13,6 +23,8 @@ import {
   NlbFrontProps,
   ServiceCheckOptions,
   ServiceHealthCheck,
+  parseAppSettings,
+  ParseSettingsOptions,
   TargetGroupProps,
   VagrantCluster,
   VagrantClusterProps,
@@ -250,4 +262,55 @@ test("a failover service of undefined optional props is the default service", ()
   expect(plan(true)).toEqual(plan(false));
   // The listener's and the health check's optional props too.
   expect(plan(true, true)).toEqual(plan(false, true));
+});
+
+const appSettingsKeys: AllUndefined<AppSettings> = { front: undefined };
+// CONFIG_KNOBS: a knob without an environment variable has env undefined.
+const knobKeys: AllUndefined<ConfigKnob> = { env: undefined };
+const frontSettings: AllUndefined<FrontSettings> = { name: undefined };
+const parseOptions: AllUndefined<ParseSettingsOptions> = { source: undefined };
+const appOptions: AllUndefined<AppSettingsOptions> = { env: undefined, directory: undefined };
+
+test("settings: options and fields of undefined values are the defaults", () => {
+  expect(parseAppSettings({ nodeCount: 2 }, {}, parseOptions)).toEqual(
+    parseAppSettings({ nodeCount: 2 }, {}),
+  );
+  expect(appSettings(undefined, appOptions)).toEqual(appSettings());
+  expect({ ...CONFIG_KNOBS.node_ips, ...knobKeys }).toEqual(CONFIG_KNOBS.node_ips);
+  // A front of undefined is no front; a front name of undefined is the construct id.
+  const none = parseAppSettings({ front: false });
+  expect({ ...none, ...appSettingsKeys }).toEqual(none);
+  const listeners = [{ name: "web", port: 80, targets: { port: 8080 } }];
+  const named = parseAppSettings({ front: { listeners } }).front;
+  expect({ ...named, ...frontSettings }).toEqual(named);
+});
+
+const topologyKeys: AllUndefined<ClusterTopology> = { front: undefined };
+const topologyFront: AllUndefined<TopologyFront> = { note: undefined };
+
+test("topology: a model's optional fields of undefined values draw as left out", () => {
+  const front: TopologyFront = {
+    name: "f",
+    kind: "HAProxy",
+    address: "10.0.0.1",
+    machines: [],
+    listeners: [],
+  };
+  const model: ClusterTopology = {
+    cluster: "c",
+    os: "Flatcar stable",
+    network: "10.0.0.0/24",
+    target: { kind: "vagrant", title: "Vagrant", details: [] },
+    etcd: { scheme: "https", clientPort: 2379, peerPort: 2380 },
+    nodes: [
+      { name: "n-01", address: "10.0.0.2", etcdMember: true, standby: false, draining: false },
+    ],
+  };
+  const withFront = { ...model, front };
+  expect(renderTopologySvg("s", [{ ...model, ...topologyKeys }])).toEqual(
+    renderTopologySvg("s", [model]),
+  );
+  expect(
+    renderTopologyMarkdown("s", [{ ...withFront, front: { ...front, ...topologyFront } }]),
+  ).toEqual(renderTopologyMarkdown("s", [withFront]));
 });

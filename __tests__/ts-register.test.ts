@@ -81,7 +81,8 @@ describe("scripts/ts-register.cjs (cdktf.json's app runner)", () => {
     expect(now.filter((f) => cached.includes(f))).toHaveLength(1);
   });
 
-  it("runs the default app: both stacks of main.ts, as cdktf synth runs cdktf.json's app", () => {
+  /** Runs cdktf.json's app as `cdktf synth` does, into a fresh folder; what it printed and wrote. */
+  function defaultApp(env: Record<string, string>) {
     const app = JSON.parse(fs.readFileSync(path.join(ROOT, "cdktf.json"), "utf8")).app as string;
     expect(app).toBe("node -r ./scripts/ts-register.cjs main.ts");
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "ts-register.out."));
@@ -90,14 +91,35 @@ describe("scripts/ts-register.cjs (cdktf.json's app runner)", () => {
         cwd: ROOT,
         encoding: "utf8",
         timeout: 120_000,
-        env: { ...process.env, CDKTF_OUTDIR: outdir, CHECKPOINT_DISABLE: "1" },
+        env: { ...process.env, ...env, CDKTF_OUTDIR: outdir, CHECKPOINT_DISABLE: "1" },
       });
-      expect(r.stderr).toBe("");
-      expect(r.status).toBe(0);
-      const manifest = JSON.parse(fs.readFileSync(path.join(outdir, "manifest.json"), "utf8"));
-      expect(Object.keys(manifest.stacks).sort()).toEqual(["coreos-aws", "coreos-cluster"]);
+      const manifest = path.join(outdir, "manifest.json");
+      const stacks = fs.existsSync(manifest)
+        ? Object.keys(JSON.parse(fs.readFileSync(manifest, "utf8")).stacks)
+        : [];
+      return { ...r, stacks, written: fs.readdirSync(outdir, { recursive: true }) };
     } finally {
       fs.rmSync(outdir, { recursive: true, force: true });
     }
+  }
+
+  it.each([
+    ["cdktf.json's target", {}, "coreos-cluster"],
+    ["COREOS_CLUSTER_TARGET=aws", { COREOS_CLUSTER_TARGET: "aws" }, "coreos-aws"],
+  ])("runs the default app as cdktf synth runs cdktf.json's app: %s", (_label, env, stack) => {
+    const r = defaultApp(env);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(r.stacks).toEqual([stack]);
+  });
+
+  it("a bad setting stops the default app with the message alone, before anything is written", () => {
+    const r = defaultApp({ NUM_INSTANCES: "three" });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(
+      'ClusterConfigError: Invalid settings for cdktf.json (context "coreos-cluster:config") and the environment:\n' +
+        '  - NUM_INSTANCES (environment, nodeCount): got "three"; allowed: a whole number such as 5\n',
+    );
+    expect(r.written).toEqual([]);
   });
 });

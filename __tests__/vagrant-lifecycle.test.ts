@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CoreOsClusterProps, Duration, VagrantClusterProps } from "../lib";
+import { CoreOsClusterProps, Duration } from "../lib";
 import { flatcarBoxUrl } from "../lib/vagrant/plan";
 import { StandIns } from "./support/stand-ins";
 import { stateFor } from "./support/state";
@@ -31,6 +31,27 @@ const up = (m: string) => [
 const destroy = (m: string) => [["destroy", "-f", m]];
 const boxAdd = ["box", "add", "--name", "flatcar-stable", "--provider", "virtualbox", BOX_URL];
 
+/*
+ * What a deploy says while it works, as Terraform prints it
+ * (`terraform_data.<resource> (local-exec): <line>`): per machine what it
+ * does, how long the slow steps usually take and how long they took.
+ */
+const said = (resource: string, line: string | RegExp) =>
+  new RegExp(
+    `terraform_data\\.vagrant_core_${resource} \\(local-exec\\): ${typeof line === "string" ? line.replace(/[.*+?^${}()|[\]\\]/g, "\\$&") : line.source}`,
+  );
+const upSaid = (m: string) =>
+  said(m, `${m}: vagrant up (first boot + Ignition reboot, usually 1-2 min)...`);
+const memberReady = (m: string) => [
+  said(
+    m,
+    /\S+: up in \d+ s; waiting for etcd \(member; usually under 1 min, its image pulled first; at most 600 s\)\.\.\./,
+  ),
+  said(m, new RegExp(`${m}: etcd joined in \\d+ s`)),
+];
+/** Where `pattern` first matches in `text` (-1: nowhere). */
+const at = (text: string, pattern: RegExp) => text.search(pattern);
+
 /** One Terraform working folder with its stand-ins; synth, then terraform, as a user would. */
 function environment() {
   const standIns = new StandIns().addVBoxManage().addRecordingVagrant();
@@ -44,7 +65,7 @@ function environment() {
     get vagrantDir() {
       return vagrantDir;
     },
-    synth(props: CoreOsClusterProps, options: Omit<VagrantClusterProps, "cluster"> = {}) {
+    synth(props: CoreOsClusterProps, options: Parameters<typeof synthVagrant>[1] = {}) {
       ({ stackDir, vagrantDir } = synthVagrant(props, options, outdir));
     },
     terraform(args: string[], PATH = standIns.path()) {
@@ -83,8 +104,26 @@ describeWithTool("terraform", TERRAFORM_RELEASE, "Terraform drives Vagrant", () 
     expect(calls()).toEqual([]);
   });
 
-  it("apply: the box once, then each node up and ready, one at a time, in order", () => {
-    expect(apply()).toContain("Resources: 5 added, 0 changed, 0 destroyed.");
+  it("apply: the box once, then each node up and ready, one at a time, in order, saying so", () => {
+    const out = apply();
+    expect(out).toContain("Resources: 5 added, 0 changed, 0 destroyed.");
+    expect(out).toMatch(
+      said(
+        "box",
+        "cluster core: 3 nodes come up one at a time, usually 1-2 min each, once the box is there",
+      ),
+    );
+    expect(out).toMatch(
+      said(
+        "box",
+        `flatcar-stable (virtualbox): adding the box from ${BOX_URL} (a download of a few hundred MB, once per channel; usually 1-5 min)...`,
+      ),
+    );
+    expect(out).toMatch(said("box", /flatcar-stable \(virtualbox\): box added in \d+ s/));
+    const order = ["core-01", "core-02", "core-03"].flatMap((m) => [upSaid(m), ...memberReady(m)]);
+    const where = order.map((p) => at(out, p));
+    expect(where.every((w) => w >= 0)).toBe(true);
+    expect([...where].sort((a, b) => a - b)).toEqual(where);
     expect(calls()).toEqual([
       ["box", "list"],
       boxAdd,
@@ -99,9 +138,19 @@ describeWithTool("terraform", TERRAFORM_RELEASE, "Terraform drives Vagrant", () 
     expect(calls()).toEqual([]);
   });
 
-  it("scale 3 → 5 creates only the two new nodes", () => {
+  it("scale 3 → 5 creates only the two new nodes (etcd clients: they wait to reach the members)", () => {
     env.synth({ nodeCount: 5 });
-    expect(apply()).toContain("Resources: 3 added, 0 changed, 1 destroyed.");
+    const out = apply();
+    expect(out).toContain("Resources: 3 added, 0 changed, 1 destroyed.");
+    for (const m of ["core-04", "core-05"]) {
+      expect(out).toMatch(
+        said(
+          m,
+          /\S+: up in \d+ s; waiting for etcd \(client reaching the members; usually under 30 s; at most 600 s\)\.\.\./,
+        ),
+      );
+      expect(out).toMatch(said(m, new RegExp(`${m}: etcd reachable in \\d+ s`)));
+    }
     expect(calls()).toEqual([...up("core-04"), ...up("core-05")]);
   });
 
@@ -112,7 +161,13 @@ describeWithTool("terraform", TERRAFORM_RELEASE, "Terraform drives Vagrant", () 
     expect(plan).toContain("terraform_data.vagrant_core_core-05 will be destroyed");
     expect(plan).toContain("terraform_data.vagrant_core_prune must be replaced");
     expect(plan).toContain("Plan: 1 to add, 0 to change, 3 to destroy.");
-    expect(apply()).toContain("Resources: 1 added, 0 changed, 3 destroyed.");
+    const out = apply();
+    expect(out).toContain("Resources: 1 added, 0 changed, 3 destroyed.");
+    for (const m of ["core-04", "core-05"]) {
+      expect(out).toMatch(
+        said("prune", `${m}: no longer a machine of this cluster: vagrant destroy -f`),
+      );
+    }
     expect(calls()).toEqual([...destroy("core-04"), ...destroy("core-05")]);
     expect(fs.readdirSync(path.join(env.vagrantDir, ".vagrant/machines")).sort()).toEqual([
       "core-01",
@@ -131,7 +186,12 @@ describeWithTool("terraform", TERRAFORM_RELEASE, "Terraform drives Vagrant", () 
   });
 
   it("apply re-provisions only that node: its old machine goes, the new one comes up and is waited for", () => {
-    expect(apply()).toContain("Resources: 1 added, 0 changed, 1 destroyed.");
+    const out = apply();
+    expect(out).toContain("Resources: 1 added, 0 changed, 1 destroyed.");
+    expect(out).toMatch(
+      said("core-02", "core-02: replacing the machine of an older generation: vagrant destroy -f"),
+    );
+    expect(at(out, /core-02: replacing/)).toBeLessThan(at(out, upSaid("core-02")));
     expect(calls()).toEqual([...destroy("core-02"), ...up("core-02")]);
   });
 
@@ -195,7 +255,11 @@ describeWithTool("terraform", TERRAFORM_RELEASE, "Terraform drives Vagrant", () 
   });
 
   it("destroy takes the nodes down in reverse order and leaves the box", () => {
-    expect(env.ok("destroy", "-auto-approve", "-no-color")).toContain("Resources: 5 destroyed.");
+    const out = env.ok("destroy", "-auto-approve", "-no-color");
+    expect(out).toContain("Resources: 5 destroyed.");
+    for (const m of ["node-01", "node-02", "node-03"]) {
+      expect(out).toMatch(said(m, `${m}: vagrant destroy -f`));
+    }
     expect(calls()).toEqual([...destroy("node-03"), ...destroy("node-02"), ...destroy("node-01")]);
   });
 });
@@ -263,6 +327,8 @@ describeWithTool(
       env.ok("init", "-no-color");
       const r = deploy();
       expect(r.output).toContain("Resources: 5 added, 0 changed, 0 destroyed.");
+      // The stand-in answers 3 s after its vagrant up; the wait says how long it took.
+      expect(r.output).toMatch(said("core-02", /core-02: etcd joined in ([2-9]|\d\d+) s/));
       const sequence = calls(env).map((c) => `${c[0]} ${c[1] === "--provider" ? c[3] : c[1]}`);
       const core02Checks = sequence.filter((c) => c === "ssh core-02").length;
       expect(core02Checks).toBeGreaterThan(1);
@@ -284,6 +350,13 @@ describeWithTool(
       const r = deploy();
       expect(r.status).not.toBe(0);
       expect(r.output).toContain("core-02 did not come up within 4 s:");
+      // While it waits it says, every quarter of the bound, what is not up yet.
+      expect(r.output).toMatch(
+        said(
+          "core-02",
+          /core-02: still waiting after \d+ s: core-02: etcd member not healthy \(stand-in machine, not ready yet\)/,
+        ),
+      );
       expect(r.output).toContain("core-02: etcd member not healthy");
       const made = calls(env);
       expect(made).toContainEqual(["up", "--provider", "virtualbox", "core-02"]);
@@ -293,6 +366,36 @@ describeWithTool(
       expect(env.ok("plan", "-no-color")).toContain(
         "terraform_data.vagrant_core_core-02 is tainted, so must be replaced",
       );
+    });
+
+    it("front machines: up, waiting for HAProxy, then haproxy.cfg installed and reloaded, each said", () => {
+      env.standIns.setVagrantBehaviour({ boxes: ["flatcar-stable (virtualbox, 3975.2.0)"] });
+      env.synth({ nodeCount: 1 }, { front: true });
+      env.ok("init", "-no-color");
+      const r = deploy();
+      expect(r.status).toBe(0);
+      expect(r.output).toMatch(
+        said(
+          "box",
+          "cluster core: 1 node and 2 front machines come up one at a time, usually 1-2 min each, once the box is there",
+        ),
+      );
+      expect(r.output).toMatch(said("box", "flatcar-stable (virtualbox): box already added"));
+      for (const m of ["front-01", "front-02"]) {
+        expect(r.output).toMatch(
+          said(
+            m,
+            /\S+: up in \d+ s; waiting for the front \(HAProxy and keepalived; usually under 1 min, their images pulled first; at most 600 s\)\.\.\./,
+          ),
+        );
+        expect(r.output).toMatch(said(m, new RegExp(`${m}: HAProxy answering in \\d+ s`)));
+        expect(r.output).toMatch(
+          said(
+            `${m}-config`,
+            `${m}: installing front/haproxy.cfg and reloading HAProxy (open connections finish)...`,
+          ),
+        );
+      }
     });
 
     it("a failed vagrant up fails the deploy with Vagrant's message", () => {

@@ -63,11 +63,11 @@ describe("VagrantCluster: Terraform resources (terraform_data, the default)", ()
     expect(create.environment).toEqual(generation);
     // An older generation's machine goes right before the new one comes up (create-first).
     expect(create.command).toContain(
-      `if ls .vagrant/machines/'core-02'/*/id >/dev/null 2>&1 && [ "$(cat .vagrant/machines/'core-02'/coreos-generation 2>/dev/null)" != "$COREOS_MACHINE_GENERATION" ]; then 'vagrant' 'destroy' '-f' 'core-02' || exit 1; fi; 'vagrant' 'up'`,
+      `if ls .vagrant/machines/'core-02'/*/id >/dev/null 2>&1 && [ "$(cat .vagrant/machines/'core-02'/coreos-generation 2>/dev/null)" != "$COREOS_MACHINE_GENERATION" ]; then echo 'core-02: replacing the machine of an older generation: vagrant destroy -f'; 'vagrant' 'destroy' '-f' 'core-02' || exit 1; fi; echo 'core-02: vagrant up (first boot + Ignition reboot, usually 1-2 min)...'; t0=$(date +%s); 'vagrant' 'up'`,
     );
     expect(node.provisioner[1]["local-exec"]).toEqual({
       // Only a machine this generation made: not one a newer generation replaced, not a pruned one.
-      command: `if ls .vagrant/machines/'\${self.input.name}'/*/id >/dev/null 2>&1 && { [ ! -e .vagrant/machines/'\${self.input.name}'/coreos-generation ] || [ "$(cat .vagrant/machines/'\${self.input.name}'/coreos-generation)" = "$COREOS_MACHINE_GENERATION" ]; }; then vagrant destroy -f '\${self.input.name}'; fi`,
+      command: `if ls .vagrant/machines/'\${self.input.name}'/*/id >/dev/null 2>&1 && { [ ! -e .vagrant/machines/'\${self.input.name}'/coreos-generation ] || [ "$(cat .vagrant/machines/'\${self.input.name}'/coreos-generation)" = "$COREOS_MACHINE_GENERATION" ]; }; then echo '\${self.input.name}: vagrant destroy -f'; vagrant destroy -f '\${self.input.name}'; fi`,
       when: "destroy",
       working_dir: "${self.input.dir}",
       environment: generation,

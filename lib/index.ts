@@ -68,6 +68,19 @@ export {
 } from "./vagrant/plan";
 export { CONFIG_RB_KNOBS, ConfigRbKnob } from "./vagrant/config-rb";
 export * from "./core/duration";
+export * from "./config";
+export * from "./topology";
+export {
+  ClusterTopology,
+  TopologyFront,
+  TopologyListener,
+  TopologyNode,
+  TOPOLOGY_MAX_NODES,
+  renderTopologyMarkdown,
+  renderTopologyMermaid,
+  renderTopologySvg,
+} from "./render/topology";
+export { vagrantTopology } from "./vagrant/topology";
 export * from "./front/front";
 export * from "./front/options";
 export * from "./front/target";

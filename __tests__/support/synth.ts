@@ -3,7 +3,14 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { LocalBackend, TerraformStack } from "cdktf";
 import { testApp } from "./state";
-import { CoreOsCluster, CoreOsClusterProps, VagrantCluster, VagrantClusterProps } from "../../lib";
+import {
+  CoreOsCluster,
+  CoreOsClusterProps,
+  FrontProtocol,
+  NlbFront,
+  VagrantCluster,
+  VagrantClusterProps,
+} from "../../lib";
 
 /** A synthesized stack holding one cluster, with its folder on disk. */
 export interface SynthesizedCluster {
@@ -52,10 +59,22 @@ export interface SynthesizedVagrant {
   };
 }
 
-/** Synthesizes cluster + VagrantCluster, like `cdktf synth`, into `outdir` (reused across steps). */
+/** The default app's front over `cluster`: HTTP on port 80 to port 8080 of each node. */
+export function httpFront(scope: TerraformStack, cluster: CoreOsCluster): NlbFront {
+  const front = new NlbFront(scope, "front");
+  front
+    .addListener("http", { port: 80, protocol: FrontProtocol.HTTP })
+    .addTargets("hello", { targets: [cluster], port: 8080 });
+  return front;
+}
+
+/**
+ * Synthesizes cluster + VagrantCluster, like `cdktf synth`, into `outdir`
+ * (reused across steps); `options.front: true` adds the default app's front.
+ */
 export function synthVagrant(
   props: CoreOsClusterProps,
-  options: Omit<VagrantClusterProps, "cluster"> = {},
+  options: Omit<VagrantClusterProps, "cluster" | "front"> & { front?: boolean } = {},
   outdir = tempOutdir(),
   stateDir?: string,
 ): SynthesizedVagrant {
@@ -64,7 +83,12 @@ export function synthVagrant(
   // State next to the synth output: cdktf's default is the project folder, shared by all tests.
   new LocalBackend(stack, { path: path.join(outdir, "terraform.tfstate") });
   const cluster = new CoreOsCluster(stack, "core", props);
-  const vagrant = new VagrantCluster(stack, "local", { cluster, ...options });
+  const { front, ...rest } = options;
+  const vagrant = new VagrantCluster(stack, "local", {
+    cluster,
+    ...rest,
+    front: front ? httpFront(stack, cluster) : undefined,
+  });
   app.synth();
   const stackDir = path.join(outdir, "stacks", "test");
   const config = JSON.parse(fs.readFileSync(path.join(stackDir, "cdk.tf.json"), "utf8"));

@@ -19,6 +19,8 @@ import { NlbFront } from "../front/front";
 import { checkTargetProps } from "../cluster/target-props";
 import { Policy } from "../policy/policy";
 import { withoutTokenTraces } from "../core/token-traces";
+import { TopologyPicture } from "../topology/picture";
+import { awsTopology } from "./topology";
 
 const AWS_PROVIDER_ID = "aws-provider";
 
@@ -119,6 +121,7 @@ export class AwsCluster extends Construct {
       this.node.path,
     );
     Policy._declare(this, { kind: "aws", plan: () => this.plan });
+    TopologyPicture.of(this).add(() => awsTopology(this.plan));
     if (!provider) this.ensureDefaultProvider(props.region);
     this.etcdEndpoints = cluster.etcdEndpoints;
     const built = withoutTokenTraces(() => this.build(cluster, provider, rollout));

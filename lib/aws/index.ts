@@ -4,6 +4,8 @@
  */
 export * from "./aws-cluster";
 export * from "./options";
+export * from "./from-settings";
+export { awsTopology } from "./topology";
 export {
   AwsPlan,
   AwsNodePlan,

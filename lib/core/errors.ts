@@ -35,14 +35,22 @@ export function describeValue(value: unknown): string {
  */
 export class ClusterConfigError extends Error {
   public readonly issues: readonly PropIssue[];
+  /** What was rejected: a construct (`CoreOsCluster "app/core"`) or a settings source. */
+  public readonly subject: string;
 
-  constructor(construct: string, issues: readonly PropIssue[]) {
+  /**
+   * @param subject the construct (or settings source) the issues belong to
+   * @param kind what the issues are about, in the first line: "props" of a
+   *   construct, "settings" of a file or the environment
+   */
+  constructor(subject: string, issues: readonly PropIssue[], kind = "props") {
     const lines = issues.map(
       (i) => `  - ${i.prop}: got ${describeValue(i.value)}; allowed: ${i.allowed}`,
     );
-    super(`Invalid props for ${construct}:\n${lines.join("\n")}`);
+    super(`Invalid ${kind} for ${subject}:\n${lines.join("\n")}`);
     this.name = "ClusterConfigError";
     this.issues = issues;
+    this.subject = subject;
   }
 }
 

@@ -107,8 +107,7 @@ export class SynthesizedFiles extends Construct {
   }
 
   private write(session: SynthesisSession, stack: TerraformStack): void {
-    const stackDir = path.join(session.outdir, session.manifest.forStack(stack).workingDirectory);
-    const root = path.join(stackDir, this.directory);
+    const root = path.join(stackFolder(session, stack), this.directory);
     const listPath = path.join(root, OWNED_FILES_LIST);
     const files = typeof this.files === "function" ? this.files() : this.files;
     const previous: string[] = fs.existsSync(listPath)
@@ -128,14 +127,33 @@ export class SynthesizedFiles extends Construct {
       const folder = path.dirname(target);
       if (!folders.has(folder)) fs.mkdirSync(folder, { recursive: true });
       folders.add(folder);
-      // A private file is made private before it gets its contents (and stays so when it existed).
-      const tmp = `${target}.${process.pid}.tmp`;
-      fs.writeFileSync(tmp, contents, { mode });
-      fs.chmodSync(tmp, mode);
-      fs.renameSync(tmp, target);
+      writeFileAtomically(target, contents, mode);
     }
     fs.writeFileSync(listPath, `${JSON.stringify(Object.keys(files).sort(), null, 2)}\n`);
   }
+}
+
+/** The stack's folder in the output (`cdktf.out/stacks/<stack>`), as cdktf synthesizes it. */
+export function stackFolder(session: { readonly outdir: string }, stack: TerraformStack): string {
+  const s = session as SynthesisSession;
+  return path.join(s.outdir, s.manifest.forStack(stack).workingDirectory);
+}
+
+/**
+ * Writes `contents` to `target` through a temporary file and a rename: a
+ * reader never sees half a file, and a private file is private before it gets
+ * its contents (and stays so when it existed).
+ */
+export function writeFileAtomically(target: string, contents: string, mode = 0o644): void {
+  const tmp = `${target}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, contents, { mode });
+  fs.chmodSync(tmp, mode);
+  fs.renameSync(tmp, target);
+}
+
+/** Writes `target` unless it holds exactly `contents` with `mode` already (its time kept). */
+export function writeFileIfChanged(target: string, contents: string, mode = 0o644): void {
+  if (!unchanged(target, contents, mode)) writeFileAtomically(target, contents, mode);
 }
 
 /** True when `file` holds exactly `contents` with permission bits `mode`. */

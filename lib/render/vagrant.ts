@@ -286,8 +286,36 @@ export function preflightCommand(provider: VagrantProvider): string {
 }
 
 /**
+ * How long the slow steps of a deploy usually take, as the deploy says it:
+ * typical figures of a Flatcar box on VirtualBox with a broadband line (the
+ * box is a download of a few hundred MB; images are pulled at first boot),
+ * not measured on this build host, which runs no hypervisor.
+ */
+export const TYPICAL_DURATIONS = {
+  boxDownload: "a download of a few hundred MB, once per channel; usually 1-5 min",
+  firstBoot: "first boot + Ignition reboot, usually 1-2 min",
+  machine: "usually 1-2 min each",
+  "etcd member": "member; usually under 1 min, its image pulled first",
+  "etcd client": "client reaching the members; usually under 30 s",
+  front: "HAProxy and keepalived; usually under 1 min, their images pulled first",
+} as const;
+
+/** What a machine's ready check waits for, by its role. */
+export type MachineRole = "etcd member" | "etcd client" | "front";
+
+/** A line for the deploy's output: literal words (quoted) and shell expressions (`$(…)`, `$v`) in turn. */
+function say(...parts: readonly (string | { readonly shell: string })[]): string {
+  return `echo ${parts.map((p) => (typeof p === "string" ? shellQuote(p) : `"${p.shell}"`)).join("")}`;
+}
+
+/** Seconds since the time kept in shell variable `v` (`v=$(date +%s)`). */
+const secondsSince = (v: string) => ({ shell: `$(( $(date +%s) - ${v} ))` });
+
+/**
  * Shell command that adds the box once, for the provider; later runs find it
- * (`vagrant box list` prints `<name> (<provider>, <version>)`) and skip the download.
+ * (`vagrant box list` prints `<name> (<provider>, <version>)`) and skip the
+ * download. It says what the deploy will do and how long the slow steps
+ * usually take.
  */
 export function boxAddCommand(plan: VagrantPlan): string {
   const listed = `^${plan.boxName.replace(/[.]/g, "\\.")} +\\(${plan.provider},`;
@@ -301,7 +329,17 @@ export function boxAddCommand(plan: VagrantPlan): string {
     plan.provider,
     plan.boxUrl,
   );
-  return `${preflightCommand(plan.provider)}; vagrant box list | grep -qE ${shellQuote(listed)} || ${add}`;
+  const box = `${plan.boxName} (${plan.provider})`;
+  const fronts = plan.front?.machines.length ?? 0;
+  const machines = `${plan.nodes.length} ${plan.nodes.length === 1 ? "node" : "nodes"}${fronts ? ` and ${fronts} front ${fronts === 1 ? "machine" : "machines"}` : ""}`;
+  const order = plan.parallel ? "together" : "one at a time";
+  return [
+    preflightCommand(plan.provider),
+    say(
+      `cluster ${plan.cluster.name}: ${machines} come up ${order}, ${TYPICAL_DURATIONS.machine}, once the box is there`,
+    ),
+    `if vagrant box list | grep -qE ${shellQuote(listed)}; then ${say(`${box}: box already added`)}; else ${say(`${box}: adding the box from ${plan.boxUrl} (${TYPICAL_DURATIONS.boxDownload})...`)}; t0=$(date +%s); ${add} || exit 1; ${say(`${box}: box added in `, secondsSince("t0"), " s")}; fi`,
+  ].join("; ");
 }
 
 /**
@@ -322,11 +360,25 @@ function machineExists(folder: string): string {
   return `ls ${folder}/*/id >/dev/null 2>&1`;
 }
 
+/** Seconds between "still waiting" lines: a quarter of the bound, 2 to 30 s. */
+export function progressInterval(timeoutSeconds: number): number {
+  return Math.min(30, Math.max(2, Math.floor(timeoutSeconds / 4)));
+}
+
+/** What the ready check proves, when it passes, by role. */
+const READY_WORDS: Record<MachineRole, { readonly waiting: string; readonly done: string }> = {
+  "etcd member": { waiting: "etcd", done: "etcd joined" },
+  "etcd client": { waiting: "etcd", done: "etcd reachable" },
+  front: { waiting: "the front", done: "HAProxy answering" },
+};
+
 /**
  * Shell command that creates and provisions one machine, then waits, up to
  * `timeoutSeconds`, until its ready check passes (its Ignition config
  * applied, its units enabled, its etcd member or HAProxy up). On timeout it
- * fails with the machine's name and what did not come up.
+ * fails with the machine's name and what did not come up. It says what it
+ * does and how long each slow step usually takes, how long it took, and
+ * while it waits, what is not up yet.
  *
  * Machines are replaced create-first (see VagrantCluster): a machine of an
  * older generation that runs under this name is destroyed here, right before
@@ -337,19 +389,33 @@ export function nodeUpCommand(
   provider: VagrantProvider,
   node: string,
   timeoutSeconds: number,
+  role: MachineRole = "etcd member",
 ): string {
   const remote = `if [ -x ${READY_CHECK_PATH} ]; then ${READY_CHECK_PATH}; else echo ${shellQuote(`${node}: Ignition config not applied (no ${READY_CHECK_PATH})`)}; exit 1; fi`;
   const check = shellCommand("vagrant", "ssh", node, "-c", remote);
   const late = shellQuote(`${node} did not come up within ${timeoutSeconds} s:`);
   const folder = machineFolder(node);
   const generation = `${folder}/coreos-generation`;
+  const words = READY_WORDS[role];
+  const every = progressInterval(timeoutSeconds);
+  const lastLine = `$(printf '%s\\n' "$out" | tail -n 1)`;
   return [
     preflightCommand(provider),
-    `if ${machineExists(folder)} && [ "$(cat ${generation} 2>/dev/null)" != "$${GENERATION_ENV}" ]; then ${shellCommand("vagrant", "destroy", "-f", node)} || exit 1; fi`,
+    `if ${machineExists(folder)} && [ "$(cat ${generation} 2>/dev/null)" != "$${GENERATION_ENV}" ]; then ${say(`${node}: replacing the machine of an older generation: vagrant destroy -f`)}; ${shellCommand("vagrant", "destroy", "-f", node)} || exit 1; fi`,
+    say(`${node}: vagrant up (${TYPICAL_DURATIONS.firstBoot})...`),
+    "t0=$(date +%s)",
     `${shellCommand("vagrant", "up", "--provider", provider, node)} || exit 1`,
     `printf '%s\\n' "$${GENERATION_ENV}" > ${generation} || exit 1`,
-    `deadline=$(( $(date +%s) + ${timeoutSeconds} ))`,
-    `until out=$(${check} 2>&1); do if [ "$(date +%s)" -ge "$deadline" ]; then { echo ${late}; printf '%s\\n' "$out" | tail -n 3; } >&2; exit 1; fi; sleep 2; done`,
+    say(
+      `${node}: up in `,
+      secondsSince("t0"),
+      ` s; waiting for ${words.waiting} (${TYPICAL_DURATIONS[role]}; at most ${timeoutSeconds} s)...`,
+    ),
+    "t1=$(date +%s)",
+    `deadline=$(( t1 + ${timeoutSeconds} ))`,
+    `next=$(( t1 + ${every} ))`,
+    `until out=$(${check} 2>&1); do now=$(date +%s); if [ "$now" -ge "$deadline" ]; then { echo ${late}; printf '%s\\n' "$out" | tail -n 3; } >&2; exit 1; fi; if [ "$now" -ge "$next" ]; then ${say(`${node}: still waiting after `, { shell: "$(( now - t1 ))" }, " s: ", { shell: lastLine })}; next=$(( now + ${every} )); fi; sleep 2; done`,
+    say(`${node}: ${words.done} in `, secondsSince("t1"), " s"),
     `printf '%s\\n' "$out" | tail -n 1`,
   ].join("; ");
 }
@@ -367,7 +433,8 @@ export function pruneCommand(nodes: readonly string[]): string {
     `[ -e "$id" ] || continue;`,
     `m=$(basename "$(dirname "$(dirname "$id")")");`,
     `case "$m" in ${nodes.map(shellQuote).join("|")}) ;;`,
-    `*) vagrant destroy -f "$m" && rm -rf ".vagrant/machines/$m" || exit 1 ;; esac;`,
+    `*) echo "$m: no longer a machine of this cluster: vagrant destroy -f";`,
+    `vagrant destroy -f "$m" && rm -rf ".vagrant/machines/$m" || exit 1 ;; esac;`,
     `done`,
   ].join(" ");
 }
@@ -379,7 +446,7 @@ export function pruneCommand(nodes: readonly string[]): string {
  */
 export function frontConfigCommand(machine: string, cfgFile: string): string {
   const install = `sudo install -m 0644 /tmp/haproxy.cfg /etc/haproxy/haproxy.cfg && sudo systemctl reload-or-restart haproxy.service`;
-  return `${shellCommand("vagrant", "upload", cfgFile, "/tmp/haproxy.cfg", machine)} && ${shellCommand("vagrant", "ssh", machine, "-c", install)}`;
+  return `${say(`${machine}: installing ${cfgFile} and reloading HAProxy (open connections finish)...`)}; ${shellCommand("vagrant", "upload", cfgFile, "/tmp/haproxy.cfg", machine)} && ${shellCommand("vagrant", "ssh", machine, "-c", install)}`;
 }
 
 /**
@@ -392,5 +459,5 @@ export function frontConfigCommand(machine: string, cfgFile: string): string {
 export function nodeDestroyCommand(nodeExpr: string): string {
   const folder = `.vagrant/machines/'${nodeExpr}'`;
   const generation = `${folder}/coreos-generation`;
-  return `if ${machineExists(folder)} && { [ ! -e ${generation} ] || [ "$(cat ${generation})" = "$${GENERATION_ENV}" ]; }; then vagrant destroy -f '${nodeExpr}'; fi`;
+  return `if ${machineExists(folder)} && { [ ! -e ${generation} ] || [ "$(cat ${generation})" = "$${GENERATION_ENV}" ]; }; then echo '${nodeExpr}: vagrant destroy -f'; vagrant destroy -f '${nodeExpr}'; fi`;
 }

@@ -25,6 +25,8 @@ import { discoveryRetireCommand, discoveryTokenCommand } from "../render/discove
 import { DISCOVERY_ENV_ARTIFACT, DiscoveryKind } from "../etcd/discovery";
 import { TerraformData } from "./terraform-data";
 import { fqnWithoutTrace, withoutTokenTraces } from "../core/token-traces";
+import { TopologyPicture } from "../topology/picture";
+import { vagrantTopology } from "./topology";
 
 /** Artifact folder of every Vagrant environment, relative to the stack folder. */
 export const VAGRANT_DIRECTORY = "vagrant";
@@ -117,6 +119,7 @@ export class VagrantCluster extends Construct {
     this.provider = this.plan.provider;
     this.lifecycle = this.plan.lifecycle;
     this.directory = `${VAGRANT_DIRECTORY}/${cluster.clusterName}`;
+    TopologyPicture.of(this).add(() => vagrantTopology(this.plan, this.directory));
 
     const files: Record<string, string | SynthesizedFile> = {
       Vagrantfile: renderVagrantfile(this.plan),
@@ -178,7 +181,7 @@ export class VagrantCluster extends Construct {
     const first = discoveryToken ? [prune, discoveryToken] : [prune];
 
     const machines: TerraformResource[] = [];
-    for (const node of this.plan.nodes) {
+    for (const [i, node] of this.plan.nodes.entries()) {
       // Old machines go before new ones come up. VirtualBox: one node at a time, in order.
       const previous = machines[machines.length - 1];
       const after = this.plan.parallel || !previous ? first : [...first, previous];
@@ -186,7 +189,12 @@ export class VagrantCluster extends Construct {
         this.lifecycleResource(node.name, {
           trigger: node.inputsHash,
           input: { name: node.name, dir },
-          create: nodeUpCommand(this.plan.provider, node.name, timeout),
+          create: nodeUpCommand(
+            this.plan.provider,
+            node.name,
+            timeout,
+            this.plan.cluster.nodes[i].etcdMember ? "etcd member" : "etcd client",
+          ),
           destroy: true,
           dependsOn: after,
         }),
@@ -200,7 +208,7 @@ export class VagrantCluster extends Construct {
       const machine = this.lifecycleResource(m.name, {
         trigger: m.inputsHash,
         input: { name: m.name, dir },
-        create: nodeUpCommand(this.plan.provider, m.name, timeout),
+        create: nodeUpCommand(this.plan.provider, m.name, timeout, "front"),
         destroy: true,
         dependsOn: this.plan.parallel ? [prune] : [prune, previous],
       });
