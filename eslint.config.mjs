@@ -8,6 +8,7 @@ export default tseslint.config(
       "cdktf.out/",
       "dist/",
       "coverage/",
+      "docs/api/",
       "**/*.js",
       "**/*.d.ts",
       "!jest.config.js",

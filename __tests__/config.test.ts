@@ -356,8 +356,8 @@ describe("CONFIG_KNOBS: coreos-vagrant's knobs and the settings that decide them
     }
   });
 
-  it("README names the context key, each environment variable and each knob's setting", () => {
-    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+  it("docs/configuration.md names the context key, each environment variable and each knob's setting", () => {
+    const readme = fs.readFileSync(path.join(ROOT, "docs", "configuration.md"), "utf8");
     expect(readme).toContain(CONFIG_CONTEXT_KEY);
     for (const name of Object.keys(CONFIG_ENV)) expect(readme).toContain(name);
     for (const knob of Object.values(CONFIG_KNOBS)) expect(readme).toContain(knob.rubyVariable);

@@ -75,7 +75,7 @@ function synthDefault(change: Record<string, unknown> = {}, env: Record<string, 
 
 describe("topology.svg and topology.md on every synth", () => {
   const base = synthDefault();
-  // The README's example: two nodes added, the last on standby, core-02 drained.
+  // The docs' picture (docs/topology-example.svg): two nodes added, the last on standby, core-02 drained.
   const changed = synthDefault(
     {
       front: {

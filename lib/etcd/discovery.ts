@@ -1,6 +1,6 @@
 import { IssueCollector } from "../core/errors";
 
-/** The public discovery service the coreos-vagrant recipe used (deprecated, see README). */
+/** The public discovery service the coreos-vagrant recipe used (deprecated, see docs/coming-from-coreos-vagrant.md). */
 export const PUBLIC_DISCOVERY_SERVICE = "https://discovery.etcd.io";
 
 /**

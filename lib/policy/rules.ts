@@ -130,7 +130,7 @@ function unpinned(prop: string, image: ContainerImage | undefined): PolicyFindin
   ];
 }
 
-/** Every rule, in id order. The README's policy table lists the same. */
+/** Every rule, in id order. docs/security.md's policy table lists the same. */
 export const POLICY_RULES: readonly PolicyRule[] = [
   rule({
     id: "CC-W1",
