@@ -1,8 +1,9 @@
 import { testApp } from "./support/state";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Testing } from "cdktf";
-import { CoreOsCluster } from "../lib";
+import { CoreOsCluster, VagrantCluster } from "../lib";
 import { CoreOsClusterStack } from "../main";
 import { synthCluster } from "./support/synth";
 
@@ -24,6 +25,21 @@ describe("the default stack of main.ts", () => {
 
   it("matches the snapshot", () => {
     expect(JSON.parse(json)).toMatchSnapshot();
+  });
+
+  it("snapshots the front's haproxy.cfg and keepalived.conf as text (the resources hold only their digests)", () => {
+    const vagrant = stack.node.findAll().find((c) => c instanceof VagrantCluster) as VagrantCluster;
+    const front = vagrant.plan.front!;
+    const files: Record<string, string> = { "front/haproxy.cfg": front.haproxyCfg };
+    for (const m of front.machines) files[`front/${m.name}-keepalived.conf`] = m.keepalivedConf!;
+    expect(Object.keys(files)).toHaveLength(3);
+    expect(files).toMatchSnapshot();
+    // The config steps' triggers are the digest of exactly this haproxy.cfg.
+    const digest = createHash("sha256").update(front.haproxyCfg).digest("hex");
+    const data = JSON.parse(json).resource.terraform_data;
+    for (const m of front.machines) {
+      expect(data[`vagrant_core_${m.name}-config`].triggers_replace.inputs).toBe(digest);
+    }
   });
 
   it("is machine-independent: no absolute paths, no timestamps", () => {
