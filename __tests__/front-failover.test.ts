@@ -163,20 +163,29 @@ describeWithTool("haproxy", "haproxy", "the front with real HAProxy", () => {
   });
 
   it("drain: an open request on the drained node finishes, new ones go elsewhere", async () => {
-    // 2 s requests: above the default retryTimeout (1.5 s), which would retry them elsewhere.
+    // 3 s requests: above the default retryTimeout (1.5 s), which would retry them elsewhere.
     const slowGroup = { retryTimeout: Duration.seconds(10) };
     const b = await start(plan({ nodeCount: 3 }, slowGroup), 63);
     const agent = new http.Agent({ keepAlive: false });
     // Three slow requests: round robin puts one on each node.
-    const slow = [1, 2, 3].map(() => get(agent, b.frontAddress, 8000, "/?delay=2000"));
+    const ended = new Map<string, number>();
+    const slow = [1, 2, 3].map(() =>
+      get(agent, b.frontAddress, 8000, "/?delay=3000").then((node) => {
+        ended.set(node, Date.now());
+        return node;
+      }),
+    );
     await b.waitUntil(
       (s) => s.filter((x) => x.backend === "be_web" && x.sessions === 1).length === 3,
       10000,
     );
     await b.reload(plan({ nodeCount: 3 }, slowGroup, ["core-02"]));
+    const reloaded = Date.now();
     const fresh: string[] = [];
     for (let i = 0; i < 30; i++) fresh.push(await get(agent, b.frontAddress, 8000));
     expect((await Promise.all(slow)).sort()).toEqual(["core-01", "core-02", "core-03"]);
+    // The drained node's request was still open when the new worker took over, and finished there.
+    expect(ended.get("core-02")).toBeGreaterThan(reloaded);
     expect(fresh).not.toContain("core-02");
     expect(new Set(fresh)).toEqual(new Set(["core-01", "core-03"]));
     expect(server(await b.stats(), "be_web", "core-02").status).toBe("MAINT");
