@@ -8,6 +8,8 @@ export default tseslint.config(
       "cdktf.out/",
       "dist/",
       "coverage/",
+      "reports/",
+      ".stryker-tmp/",
       "**/*.js",
       "**/*.d.ts",
       "!jest.config.js",
