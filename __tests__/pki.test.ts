@@ -131,3 +131,60 @@ describeWithTool("openssl", "openssl", "openssl accepts the certificates", () =>
     expect(verify("sslserver", `${dir}/nodes/core-01/client.crt`).status).not.toBe(0);
   });
 });
+
+describe("what the certificates allow, and when a kept one is not reused", () => {
+  const SERVER_AUTH = "1.3.6.1.5.5.7.3.1";
+  const CLIENT_AUTH = "1.3.6.1.5.5.7.3.2";
+  const cert = (c: CoreOsCluster, p: string) =>
+    new X509Certificate(fileOf(c.nodes[0].ignition, p)!);
+  const caOf = (c: CoreOsCluster) =>
+    new X509Certificate(fileOf(c.nodes[0].ignition, ETCD_TLS_FILES.ca)!);
+
+  it("member: server and client auth, signed by the cluster CA; client: client auth only", () => {
+    const state = stateDir();
+    dirs.push(state);
+    const c = cluster(state);
+    const ca = caOf(c);
+    expect(ca.ca).toBe(true);
+    const member = cert(c, ETCD_TLS_FILES.memberCert);
+    const client = cert(c, ETCD_TLS_FILES.clientCert);
+    expect([...(member.keyUsage ?? [])].sort()).toEqual([SERVER_AUTH, CLIENT_AUTH]);
+    expect(client.keyUsage).toEqual([CLIENT_AUTH]);
+    for (const leaf of [member, client]) {
+      expect(leaf.ca).toBe(false);
+      expect(leaf.verify(ca.publicKey)).toBe(true);
+    }
+  });
+
+  it("reissues a kept member certificate that another CA signed", () => {
+    const [mine, other] = [stateDir(), stateDir()];
+    dirs.push(mine, other);
+    const c = cluster(mine);
+    cluster(other);
+    const member = "member-192.168.56.101";
+    const foreign = path.join(other, "pki", "core", "pki", "nodes", "core-01");
+    const dir = path.join(mine, "pki", "core", "pki", "nodes", "core-01");
+    for (const ext of [".crt", ".key"]) {
+      fs.copyFileSync(path.join(foreign, `${member}${ext}`), path.join(dir, `${member}${ext}`));
+    }
+    const again = cluster(mine);
+    expect(cert(again, ETCD_TLS_FILES.memberCert).verify(caOf(c).publicKey)).toBe(true);
+  });
+
+  it("reissues a kept member certificate whose addresses are not the member's", () => {
+    const state = stateDir();
+    dirs.push(state);
+    cluster(state);
+    // core-02's member certificate (same CA and common name, core-02's addresses) as core-01's.
+    const nodes = path.join(state, "pki", "core", "pki", "nodes");
+    for (const ext of [".crt", ".key"]) {
+      fs.copyFileSync(
+        path.join(nodes, "core-02", `member-192.168.56.102${ext}`),
+        path.join(nodes, "core-01", `member-192.168.56.101${ext}`),
+      );
+    }
+    const member = cert(cluster(state), ETCD_TLS_FILES.memberCert);
+    expect(member.subject).toBe("CN=etcd-member");
+    expect(member.subjectAltName).toContain("IP Address:192.168.56.101");
+  });
+});
