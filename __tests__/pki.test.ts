@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { X509Certificate } from "node:crypto";
 import { Testing, TerraformStack } from "cdktf";
 import { CoreOsCluster, ETCD_TLS_FILES, EtcdTls, STATE_DIRECTORY_CONTEXT } from "../lib";
-import { newCertificateAuthority } from "../lib/etcd/certificates";
+import { issueLeaf, newCertificateAuthority } from "../lib/etcd/certificates";
 import { fileText as ignitionFileText, IgnitionConfig } from "../lib/render/ignition";
 import { describeWithTool } from "./support/tools";
 
@@ -186,5 +186,37 @@ describe("what the certificates allow, and when a kept one is not reused", () =>
     const member = cert(cluster(state), ETCD_TLS_FILES.memberCert);
     expect(member.subject).toBe("CN=etcd-member");
     expect(member.subjectAltName).toContain("IP Address:192.168.56.101");
+  });
+
+  it.each([
+    ["another common name", "etcd-intruder", 1825],
+    ["expiry within the renewal margin (90 days)", "etcd-member", 60],
+  ])("reissues a kept member certificate with %s", (_what, commonName, validDays) => {
+    const state = stateDir();
+    dirs.push(state);
+    const core = path.join(state, "pki", "core", "pki");
+    cluster(state);
+    const ca = {
+      certificatePem: fs.readFileSync(path.join(core, "ca.crt"), "utf8"),
+      privateKeyPem: fs.readFileSync(path.join(core, "ca.key"), "utf8"),
+    };
+    const planted = issueLeaf(
+      ca,
+      {
+        commonName,
+        dnsNames: ["core-01"],
+        ipAddresses: ["192.168.56.101", "127.0.0.1"],
+        server: true,
+        client: true,
+      },
+      validDays,
+    );
+    const base = path.join(core, "nodes", "core-01", "member-192.168.56.101");
+    fs.writeFileSync(`${base}.crt`, planted.certificatePem);
+    fs.writeFileSync(`${base}.key`, planted.privateKeyPem);
+    const member = cert(cluster(state), ETCD_TLS_FILES.memberCert);
+    expect(member.subject).toBe("CN=etcd-member");
+    expect(member.serialNumber).not.toBe(new X509Certificate(planted.certificatePem).serialNumber);
+    expect(new Date(member.validTo).getTime()).toBeGreaterThan(Date.now() + 365 * 864e5);
   });
 });
