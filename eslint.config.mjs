@@ -9,6 +9,8 @@ export default tseslint.config(
       "dist/",
       "coverage/",
       "docs/api/",
+      "reports/",
+      ".stryker-tmp/",
       "**/*.js",
       "**/*.d.ts",
       "!jest.config.js",

@@ -20,6 +20,8 @@ const TOOL_SUITES = [
   "vagrant-lifecycle",
 ];
 const unitOnly = process.env.COREOS_TEST_TOOLS === "skip";
+// COREOS_TEST_FILES=aws,front-config: only these test files (a focused mutation run, see README).
+const only = (process.env.COREOS_TEST_FILES ?? "").split(",").filter(Boolean);
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const os = require("node:os");
 
@@ -27,7 +29,7 @@ const os = require("node:os");
 module.exports = {
   testEnvironment: "node",
   roots: ["<rootDir>/__tests__"],
-  testMatch: ["**/*.test.ts"],
+  testMatch: only.length > 0 ? only.map((name) => `**/${name}.test.ts`) : ["**/*.test.ts"],
   // A user's project, run by consumer.test.ts in a temporary folder.
   testPathIgnorePatterns: [
     "/node_modules/",

@@ -512,6 +512,45 @@ describe("AwsCluster security groups", () => {
     ]);
   });
 
+  it("has exactly these rules: TCP only, one port each, sources as listed; out only to the nodes from the front", () => {
+    const { config: c } = build({
+      aws: { sshAllowedCidrs: ["198.51.100.0/24"] },
+      front: (f, cl) => web(f, cl),
+    });
+    const rule = (r: Record<string, unknown>) => [
+      r.security_group_id,
+      r.ip_protocol,
+      r.from_port,
+      r.to_port,
+      r.cidr_ipv4 ?? r.referenced_security_group_id,
+    ];
+    const rules = (type: string) =>
+      Object.fromEntries(
+        Object.entries(resources(c, type)).map(([name, r]) => [
+          name,
+          rule(r as Record<string, unknown>),
+        ]),
+      );
+    const nodes = "${aws_security_group.core_nodes.id}";
+    const front = "${aws_security_group.core_front.id}";
+    expect(rules("aws_vpc_security_group_ingress_rule")).toEqual({
+      core_etcd_2379: [nodes, "tcp", 2379, 2379, nodes],
+      core_etcd_2380: [nodes, "tcp", 2380, 2380, nodes],
+      core_ssh_0: [nodes, "tcp", 22, 22, "198.51.100.0/24"],
+      core_front_http_0: [front, "tcp", 80, 80, "0.0.0.0/0"],
+      core_from_front_8080: [nodes, "tcp", 8080, 8080, front],
+    });
+    expect(rules("aws_vpc_security_group_egress_rule")).toEqual({
+      core_nodes_egress: [nodes, "-1", undefined, undefined, "0.0.0.0/0"],
+      core_front_to_nodes_8080: [front, "tcp", 8080, 8080, nodes],
+    });
+    const groups = resources(c, "aws_security_group");
+    expect(Object.keys(groups).sort()).toEqual(["core_front", "core_nodes"]);
+    expect(groups.core_nodes.name).toBe("core-nodes");
+    expect(groups.core_front.name).toBe("core-front");
+    expect(groups.core_front.vpc_id).toBe(groups.core_nodes.vpc_id);
+  });
+
   it("opens SSH to the given CIDRs only", () => {
     const { config: c } = build({
       aws: { sshAllowedCidrs: ["198.51.100.0/24", "203.0.113.7/32"] },

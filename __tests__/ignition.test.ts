@@ -197,9 +197,10 @@ describe("what each node's Ignition carries", () => {
   it("with TLS disabled: plain http and no keys (debugging only)", () => {
     const plain = synthCluster({ nodeCount: 1, etcd: { tls: EtcdTls.disabled() } });
     const ign = read(plain.ignitionFiles[0]);
-    expect(
-      parseEnvironmentFile(fileText(ign, ETCD_ENV_FILE) as string).ETCD_LISTEN_CLIENT_URLS,
-    ).toMatch(/^http:\/\//);
+    const env = parseEnvironmentFile(fileText(ign, ETCD_ENV_FILE) as string);
+    expect(env.ETCD_LISTEN_CLIENT_URLS).toMatch(/^http:\/\//);
+    // No setting names a key or certificate file that is not there.
+    expect(Object.keys(env).filter((k) => /CERT|KEY|CA_FILE/.test(k))).toEqual([]);
     expect(ign.storage.files.some((f) => f.path.startsWith("/etc/ssl/etcd/"))).toBe(false);
   });
 

@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { X509Certificate } from "node:crypto";
 import { Testing, TerraformStack } from "cdktf";
 import { CoreOsCluster, ETCD_TLS_FILES, EtcdTls, STATE_DIRECTORY_CONTEXT } from "../lib";
-import { newCertificateAuthority } from "../lib/etcd/certificates";
+import { issueLeaf, newCertificateAuthority } from "../lib/etcd/certificates";
 import { fileText as ignitionFileText, IgnitionConfig } from "../lib/render/ignition";
 import { describeWithTool } from "./support/tools";
 
@@ -129,5 +129,94 @@ describeWithTool("openssl", "openssl", "openssl accepts the certificates", () =>
     expect(verify("sslclient", `${dir}/nodes/core-01/client.crt`).status).toBe(0);
     // A client certificate is no server certificate (so it cannot serve as a member's).
     expect(verify("sslserver", `${dir}/nodes/core-01/client.crt`).status).not.toBe(0);
+  });
+});
+
+describe("what the certificates allow, and when a kept one is not reused", () => {
+  const SERVER_AUTH = "1.3.6.1.5.5.7.3.1";
+  const CLIENT_AUTH = "1.3.6.1.5.5.7.3.2";
+  const cert = (c: CoreOsCluster, p: string) =>
+    new X509Certificate(fileOf(c.nodes[0].ignition, p)!);
+  const caOf = (c: CoreOsCluster) =>
+    new X509Certificate(fileOf(c.nodes[0].ignition, ETCD_TLS_FILES.ca)!);
+
+  it("member: server and client auth, signed by the cluster CA; client: client auth only", () => {
+    const state = stateDir();
+    dirs.push(state);
+    const c = cluster(state);
+    const ca = caOf(c);
+    expect(ca.ca).toBe(true);
+    const member = cert(c, ETCD_TLS_FILES.memberCert);
+    const client = cert(c, ETCD_TLS_FILES.clientCert);
+    expect([...(member.keyUsage ?? [])].sort()).toEqual([SERVER_AUTH, CLIENT_AUTH]);
+    expect(client.keyUsage).toEqual([CLIENT_AUTH]);
+    for (const leaf of [member, client]) {
+      expect(leaf.ca).toBe(false);
+      expect(leaf.verify(ca.publicKey)).toBe(true);
+    }
+  });
+
+  it("reissues a kept member certificate that another CA signed", () => {
+    const [mine, other] = [stateDir(), stateDir()];
+    dirs.push(mine, other);
+    const c = cluster(mine);
+    cluster(other);
+    const member = "member-192.168.56.101";
+    const foreign = path.join(other, "pki", "core", "pki", "nodes", "core-01");
+    const dir = path.join(mine, "pki", "core", "pki", "nodes", "core-01");
+    for (const ext of [".crt", ".key"]) {
+      fs.copyFileSync(path.join(foreign, `${member}${ext}`), path.join(dir, `${member}${ext}`));
+    }
+    const again = cluster(mine);
+    expect(cert(again, ETCD_TLS_FILES.memberCert).verify(caOf(c).publicKey)).toBe(true);
+  });
+
+  it("reissues a kept member certificate whose addresses are not the member's", () => {
+    const state = stateDir();
+    dirs.push(state);
+    cluster(state);
+    // core-02's member certificate (same CA and common name, core-02's addresses) as core-01's.
+    const nodes = path.join(state, "pki", "core", "pki", "nodes");
+    for (const ext of [".crt", ".key"]) {
+      fs.copyFileSync(
+        path.join(nodes, "core-02", `member-192.168.56.102${ext}`),
+        path.join(nodes, "core-01", `member-192.168.56.101${ext}`),
+      );
+    }
+    const member = cert(cluster(state), ETCD_TLS_FILES.memberCert);
+    expect(member.subject).toBe("CN=etcd-member");
+    expect(member.subjectAltName).toContain("IP Address:192.168.56.101");
+  });
+
+  it.each([
+    ["another common name", "etcd-intruder", 1825],
+    ["expiry within the renewal margin (90 days)", "etcd-member", 60],
+  ])("reissues a kept member certificate with %s", (_what, commonName, validDays) => {
+    const state = stateDir();
+    dirs.push(state);
+    const core = path.join(state, "pki", "core", "pki");
+    cluster(state);
+    const ca = {
+      certificatePem: fs.readFileSync(path.join(core, "ca.crt"), "utf8"),
+      privateKeyPem: fs.readFileSync(path.join(core, "ca.key"), "utf8"),
+    };
+    const planted = issueLeaf(
+      ca,
+      {
+        commonName,
+        dnsNames: ["core-01"],
+        ipAddresses: ["192.168.56.101", "127.0.0.1"],
+        server: true,
+        client: true,
+      },
+      validDays,
+    );
+    const base = path.join(core, "nodes", "core-01", "member-192.168.56.101");
+    fs.writeFileSync(`${base}.crt`, planted.certificatePem);
+    fs.writeFileSync(`${base}.key`, planted.privateKeyPem);
+    const member = cert(cluster(state), ETCD_TLS_FILES.memberCert);
+    expect(member.subject).toBe("CN=etcd-member");
+    expect(member.serialNumber).not.toBe(new X509Certificate(planted.certificatePem).serialNumber);
+    expect(new Date(member.validTo).getTime()).toBeGreaterThan(Date.now() + 365 * 864e5);
   });
 });

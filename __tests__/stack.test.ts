@@ -1,10 +1,36 @@
 import { testApp } from "./support/state";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { gunzipSync } from "node:zlib";
 import { Testing } from "cdktf";
-import { CoreOsCluster } from "../lib";
+import { CoreOsCluster, VagrantCluster } from "../lib";
 import { CoreOsClusterStack } from "../main";
 import { synthCluster } from "./support/synth";
+
+/** An Ignition data URL's contents as text (percent-encoded or base64, gzipped or not). */
+function dataUrlText(source: string, compression?: string): string {
+  const m = /^data:([^,]*),(.*)$/s.exec(source);
+  if (!m) throw new Error(`not a data URL: ${source.slice(0, 40)}`);
+  const bytes = m[1].endsWith(";base64")
+    ? Buffer.from(m[2], "base64")
+    : Buffer.from(decodeURIComponent(m[2]), "utf8");
+  return (compression === "gzip" ? gunzipSync(bytes) : bytes).toString("utf8");
+}
+
+/** The config with every file's data URL replaced by its text (`compression` kept, to show it). */
+function readableIgnition(config: {
+  storage?: { files?: { contents?: { source?: string; compression?: string } }[] };
+}): unknown {
+  for (const f of config.storage?.files ?? []) {
+    const c = f.contents;
+    if (c?.source?.startsWith("data:")) {
+      const { source, ...rest } = c;
+      f.contents = { ...rest, text: dataUrlText(source, c.compression) } as typeof c;
+    }
+  }
+  return config;
+}
 
 function listFiles(dir: string, base = dir): string[] {
   return fs
@@ -24,6 +50,21 @@ describe("the default stack of main.ts", () => {
 
   it("matches the snapshot", () => {
     expect(JSON.parse(json)).toMatchSnapshot();
+  });
+
+  it("snapshots the front's haproxy.cfg and keepalived.conf as text (the resources hold only their digests)", () => {
+    const vagrant = stack.node.findAll().find((c) => c instanceof VagrantCluster) as VagrantCluster;
+    const front = vagrant.plan.front!;
+    const files: Record<string, string> = { "front/haproxy.cfg": front.haproxyCfg };
+    for (const m of front.machines) files[`front/${m.name}-keepalived.conf`] = m.keepalivedConf!;
+    expect(Object.keys(files)).toHaveLength(3);
+    expect(files).toMatchSnapshot();
+    // The config steps' triggers are the digest of exactly this haproxy.cfg.
+    const digest = createHash("sha256").update(front.haproxyCfg).digest("hex");
+    const data = JSON.parse(json).resource.terraform_data;
+    for (const m of front.machines) {
+      expect(data[`vagrant_core_${m.name}-config`].triggers_replace.inputs).toBe(digest);
+    }
   });
 
   it("is machine-independent: no absolute paths, no timestamps", () => {
@@ -70,7 +111,8 @@ describe("artifact layout in the synthesized stack folder", () => {
     const b = synthCluster({});
     const texts = a.ignitionFiles.map((f) => fs.readFileSync(f, "utf8"));
     expect(b.ignitionFiles.map((f) => fs.readFileSync(f, "utf8"))).toEqual(texts);
-    expect(texts.map((t) => JSON.parse(t))).toMatchSnapshot();
+    // Files as text, not as base64 of gzip: a diff of the snapshot shows what changed on the node.
+    expect(texts.map((t) => readableIgnition(JSON.parse(t)))).toMatchSnapshot();
   });
 
   it("drops the files of removed nodes, and only those, when synthesized again", () => {

@@ -64,6 +64,8 @@ export async function nodeDies(
   await sleep(2000);
   const failAt = Date.now();
   lab.fail(node, true);
+  // The link is down from here on (taking it down takes a while on a busy machine).
+  const downAt = Date.now();
   const detectedAt = await lab.waitServer("be_web", node, /DOWN/, 15000);
   await sleep(SETTLE_MS);
   httpLoad.finish();
@@ -84,6 +86,7 @@ export async function nodeDies(
     total: s.total,
     failedAfterTakeover: s.failedAfterTakeover,
     details: {
+      linkDownAt: downAt,
       inFlightRequests: s.inFlight.length,
       maxInFlightLatencyMs: Math.max(0, ...s.inFlight.map((x) => x[1] - x[0])),
       medianLatencyBeforeMs: normal.sort((a, b) => a - b)[Math.floor(normal.length / 2)] ?? 0,

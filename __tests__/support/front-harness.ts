@@ -7,13 +7,16 @@ import * as path from "node:path";
 import { FrontPlan } from "../../lib";
 import { renderHaproxyCfg } from "../../lib/render/haproxy";
 import { LAB_BACKEND } from "./lab-scripts";
+import { loopbackBlock } from "./loopback";
 
 /*
  * Runs a generated front for real on this machine: one `haproxy` process with
  * the haproxy.cfg rendered from a front plan, and one Node process per target
  * node. Stand-ins for separate machines, and nothing else: node addresses are
- * mapped to loopback addresses (a.b.c.d → 127.0.<net>.d), the listeners bind to
- * 127.0.<net>.1 and the admin socket and server state file lie in a temporary folder.
+ * mapped to loopback addresses (a.b.c.d → 127.<block>.<net>.d, <block> reserved for
+ * this process by loopback.ts), the listeners and the monitor URL bind to
+ * 127.<block>.<net>.1, and the admin socket and server state file lie in a
+ * temporary folder.
  * Every wait is for a condition (the admin socket answering, a new worker after
  * a reload), bounded in time, never a fixed pause.
  */
@@ -55,6 +58,7 @@ export class FrontTestbed {
   private haproxy?: ChildProcess;
   private haproxyLog = "";
   private readonly addressMap = new Map<string, string>();
+  private readonly prefix: string;
 
   /**
    * @param plan the front plan; every member becomes a backend node
@@ -66,16 +70,22 @@ export class FrontTestbed {
     private readonly ports: { http: number; tcp: number },
   ) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "front-"));
-    this.frontAddress = `127.0.${loopbackNet}.1`;
+    this.prefix = `127.${loopbackBlock()}.${loopbackNet}`;
+    this.frontAddress = this.address(1);
     const members = new Map<string, string>();
     for (const l of plan.listeners) {
       for (const m of l.targetGroup.members) members.set(m.name, m.address);
     }
     this.nodes = [...members].map(([name, address]) => {
-      const loopback = `127.0.${loopbackNet}.${address.split(".")[3]}`;
+      const loopback = this.address(Number(address.split(".")[3]));
       this.addressMap.set(address, loopback);
       return { name, address: loopback };
     });
+  }
+
+  /** The address of host number `host` in this bed's loopback net (clients, the front, nodes). */
+  address(host: number): string {
+    return `${this.prefix}.${host}`;
   }
 
   get socket(): string {
@@ -94,9 +104,15 @@ export class FrontTestbed {
       monitorPort: this.ports.http + 404,
       serverStateFile: this.stateFile,
     });
-    return text.replace(/\b(\d+\.\d+\.\d+\.\d+):/g, (whole, a: string) =>
-      this.addressMap.has(a) ? `${this.addressMap.get(a)}:` : whole,
-    );
+    // The monitor URL binds the bed's own address: 127.0.0.1 is shared by every bed and clone.
+    return text
+      .replace(
+        `bind 127.0.0.1:${this.ports.http + 404}`,
+        `bind ${this.frontAddress}:${this.ports.http + 404}`,
+      )
+      .replace(/\b(\d+\.\d+\.\d+\.\d+):/g, (whole, a: string) =>
+        this.addressMap.has(a) ? `${this.addressMap.get(a)}:` : whole,
+      );
   }
 
   async startNodes(): Promise<void> {
@@ -304,7 +320,7 @@ export function httpLoad(
   port: number,
   concurrency: number,
   pathAndQuery = "/",
-): { stop: () => Promise<LoadResult>; mark: () => void } {
+): { stop: () => Promise<LoadResult>; mark: () => void; progress: () => LoadResult } {
   const result: LoadResult = { ok: 0, failed: 0, byNode: {}, byNodeAfterMark: {}, errors: [] };
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   let running = true;
@@ -327,6 +343,8 @@ export function httpLoad(
     mark: () => {
       marked = true;
     },
+    /** The counts so far (live: they go on changing until stop()). */
+    progress: () => result,
     stop: async () => {
       running = false;
       await Promise.all(workers);
@@ -334,6 +352,15 @@ export function httpLoad(
       return result;
     },
   };
+}
+
+/** Polls `done` every 20 ms until it holds; throws naming `what` after `timeoutMs`. */
+export async function waitFor(done: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
+    await sleep(20);
+  }
 }
 
 /** A TCP client connection that sends a line and reads the echo ("<node>:<line>"). */

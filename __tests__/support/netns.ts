@@ -174,7 +174,18 @@ export interface LabProcess {
   readonly lines: { readonly at: number; readonly text: string }[];
 }
 
-let labCount = 0;
+/**
+ * The first lab number of this process that no link or namespace on the host still uses. A
+ * counter alone repeats: jest loads this module afresh for each test file of a worker, and the
+ * kernel removes an earlier lab's veth links only some time after its namespaces are deleted.
+ */
+function freeLabId(): string {
+  const taken = `${ip(["-o", "link", "show"], false).stdout}\n${ip(["netns", "list"], false).stdout}`;
+  for (let n = 0; ; n++) {
+    const id = `${LAB_PREFIX}${process.pid}x${n}`;
+    if (!new RegExp(`(^|[\\s:])${id}[a-z-]`, "m").test(taken)) return id;
+  }
+}
 
 export class NetnsLab {
   public readonly id: string;
@@ -184,7 +195,7 @@ export class NetnsLab {
 
   constructor(private readonly prefixLength: number) {
     removeStaleNamespaces();
-    this.id = `${LAB_PREFIX}${process.pid}x${labCount++}`;
+    this.id = freeLabId();
     this.bridge = `${this.id}b`;
     if (this.bridge.length > 15) throw new Error(`bridge name too long: ${this.bridge}`);
     ip(["link", "add", this.bridge, "type", "bridge"]);
