@@ -26,6 +26,7 @@ import { ValidateTerraformVersion } from "cdktf/lib/validations/validate-terrafo
 import {
   BenchFixture,
   fill,
+  HASH,
   INDEX,
   LifecycleStrings,
   NAME,
@@ -303,6 +304,19 @@ async function awsStack(stack: TerraformStack, f: BenchFixture): Promise<void> {
       tags: tags(n.name),
       lifecycle: { ignoreChanges: ["ami"] },
       dependsOn: [...ready, reservation],
+    });
+  });
+  // Each node's rollout marker: Terraform records that it applied the node's config.
+  stack.node.addValidation(new ValidateTerraformVersion(">=1.4", "terraform_data needs >= 1.4"));
+  f.nodes.forEach((n, i) => {
+    const hash = createHash("sha256").update(fill(a.userDataFile, n)).digest("hex");
+    new TerraformDataResource(stack, `core_${n.name}_applied`, {
+      input: { node: n.name, config: hash },
+      triggersReplace: { config: hash },
+      provisioners: [
+        { type: "local-exec", command: fill(a.appliedCommand, n).split(HASH).join(hash) },
+      ] as never,
+      dependsOn: [instances[i]],
     });
   });
   const lb = new Lb(stack, "core_front", {

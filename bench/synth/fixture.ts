@@ -14,6 +14,7 @@ export const NAME = "@@NAME@@";
 export const ADDRESS = "@@ADDRESS@@";
 export const SUBNET = "@@SUBNET@@";
 export const INDEX = "@@INDEX@@";
+export const HASH = "@@HASH@@";
 
 /** A text of one node with its name and address made placeholders. */
 export type Template = string;
@@ -50,6 +51,8 @@ export interface BenchFixture {
     readonly userData: Template;
     /** A node's user data file, in USER_DATA_FOLDER. */
     readonly userDataFile: Template;
+    /** The command of a node's rollout marker (`terraform_data`; the config's hash a placeholder). */
+    readonly appliedCommand: Template;
     /** The route checks' and subnet checks' strings, in subnet order. */
     readonly subnetCidrs: readonly string[];
     readonly routeCondition: string;
@@ -136,10 +139,19 @@ export function extractFixture(outdir: string, target: BenchTarget, size: number
       route.lifecycle as { postcondition: { condition: string; error_message: string }[] }
     ).postcondition[0];
     const attachments = config.resource.aws_lb_target_group_attachment;
+    const marker = config.resource.terraform_data[`core_${sample.name}_applied`] as {
+      input: { config: string };
+      provisioner: { "local-exec": { command: string } }[];
+    };
     return {
       ...base,
       aws: {
         userData: template(instance.user_data as string, sample.name, sample.address),
+        appliedCommand: template(
+          marker.provisioner[0]["local-exec"].command.split(marker.input.config).join(HASH),
+          sample.name,
+          sample.address,
+        ),
         userDataFile: template(
           fs.readFileSync(path.join(stackDir, USER_DATA_FOLDER, `${sample.name}.ign`), "utf8"),
           sample.name,
