@@ -39,9 +39,9 @@ module.exports = {
   },
   moduleFileExtensions: ["ts", "js", "json", "node"],
   // With real tools, three files at a time at least: much of the suite waits on tools, servers,
-  // timers and the npm registry (the whole suite keeps 2 cores only 60 % busy with three; jest's
-  // default on 2 cores is one file at a time). 2 cores: 4 min 12 s with three, 6 min 5 s with
-  // two. The unit tests alone are faster in one process.
+  // timers and the npm registry (with three the whole suite keeps 2 cores only 60 % busy; jest's
+  // default on 2 cores is one file at a time). 2 cores: 4 min 12 s with three at load 2-4,
+  // 6-7.5 min with two. The unit tests alone are faster in one process.
   ...(unitOnly ? {} : { maxWorkers: Math.max(3, os.availableParallelism()) }),
   // Tests that start real servers bound their own time; this is the outer bound.
   testTimeout: 120000,
