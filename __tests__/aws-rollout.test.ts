@@ -5,14 +5,15 @@ import { TerraformStack } from "cdktf";
 import { CoreOsCluster, CoreOsClusterProps } from "../lib";
 import { AwsCluster, AwsNetwork } from "../lib/aws";
 import { testApp } from "./support/state";
-import { tempOutdir } from "./support/synth";
+import { fileAttribute, tempOutdir } from "./support/synth";
 
 /*
  * AWS: Terraform destroys every replaced instance before it creates any, so
  * a change for every node is rolled one node per deploy. Each synth here is
  * a `cdktf deploy` of the same stack (same outdir, same state folder); "apply"
  * runs the marker commands Terraform would run after creating the instances
- * whose config changed (the real commands, read from cdk.tf.json). What this
+ * whose config changed (the real commands, read from cdk.tf.json). User data
+ * is the file each instance's user_data reads. What this
  * proves: which instance's user data changes in each deploy, not that AWS
  * replaces it (see aws-terraform.test.ts for Terraform's own checks).
  */
@@ -49,7 +50,10 @@ describe("AWS rolling replacement: one node per deploy", () => {
     stackDir = path.join(outdir, "stacks", "roll");
     const config: Config = JSON.parse(fs.readFileSync(path.join(stackDir, "cdk.tf.json"), "utf8"));
     const now = Object.fromEntries(
-      Object.entries(config.resource.aws_instance).map(([k, v]) => [k, String(v.user_data)]),
+      Object.entries(config.resource.aws_instance).map(([k, v]) => [
+        k,
+        fileAttribute(stackDir, v.user_data),
+      ]),
     );
     const changed = Object.keys(now).filter((k) => last[k] !== undefined && last[k] !== now[k]);
     last = now;

@@ -35,7 +35,7 @@ import {
 import { AWS_HEALTH_CHECK_INTERVAL, USER_DATA_LIMIT } from "../lib/aws/plan";
 import { IgnitionConfig } from "../lib/render/ignition";
 import { CoreOsAwsStack } from "../main";
-import { tempOutdir } from "./support/synth";
+import { fileAttribute, tempOutdir } from "./support/synth";
 import { describeWithTool } from "./support/tools";
 
 type Block = Record<string, unknown>;
@@ -84,6 +84,23 @@ function build(
   return { stack, cluster, aws, config: JSON.parse(json), json };
 }
 
+/** A stack with a cluster and an AwsCluster, synthesized into a folder as `cdktf synth` does. */
+function synthToFolder(props: CoreOsClusterProps = CLUSTER) {
+  const outdir = tempOutdir();
+  const app = testApp({ outdir });
+  const stack = new TerraformStack(app, "files");
+  const aws = new AwsCluster(stack, "aws", { cluster: new CoreOsCluster(stack, "core", props) });
+  app.synth();
+  const stackDir = path.join(outdir, "stacks", "files");
+  const config = JSON.parse(fs.readFileSync(path.join(stackDir, "cdk.tf.json"), "utf8")) as Config;
+  return {
+    aws,
+    stackDir,
+    config,
+    remove: () => fs.rmSync(outdir, { recursive: true, force: true }),
+  };
+}
+
 const web = (front: NlbFront, cluster: CoreOsCluster, props: Partial<TargetGroupProps> = {}) =>
   front
     .addListener("http", { port: 80, protocol: FrontProtocol.HTTP })
@@ -108,7 +125,6 @@ const EXISTING_OPTIONS = {
 const EXISTING = AwsNetwork.existing(EXISTING_OPTIONS);
 
 /** What Terraform makes of a string from literalTerraformString: `$${` and `%%{` undone. */
-const terraformValue = (text: string) => text.replace(/([$%])\1\{/g, "$1{");
 
 describe("AwsCluster nodes", () => {
   const { config, cluster, aws } = build();
@@ -129,11 +145,32 @@ describe("AwsCluster nodes", () => {
     ]);
   });
 
-  it("passes each node's Ignition as user data, made literal for Terraform", () => {
-    for (const node of cluster.nodes) {
-      const userData = instances[`core_${node.name}`].user_data as string;
-      expect(JSON.parse(terraformValue(userData))).toEqual(JSON.parse(node.ignition));
+  it("passes each node's Ignition as user data: Terraform reads it from the node's file", () => {
+    aws.plan.nodes.forEach((n, i) => {
+      const node = cluster.nodes[i];
+      expect(instances[`core_${n.name}`].user_data).toBe(
+        `\${file("\${path.module}/clusters/core/aws-user-data/${n.name}.ign")}`,
+      );
+      expect(n.userDataFile).toBe(`aws-user-data/${n.name}.ign`);
+      expect(JSON.parse(n.userData)).toEqual(JSON.parse(node.ignition));
+    });
+  });
+
+  it("writes each node's user data at synth, readable by its owner only (it holds the node's etcd key)", () => {
+    const { aws: a, stackDir, config, remove } = synthToFolder();
+    for (const n of a.plan.nodes) {
+      const file = path.join(stackDir, "clusters/core", n.userDataFile);
+      expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+      const text = fileAttribute(
+        stackDir,
+        config.resource.aws_instance[`core_${n.name}`].user_data,
+      );
+      expect(text).toBe(n.userData);
+      expect(text).toContain("-----BEGIN");
     }
+    // The keys stay in the files: none in the configuration.
+    expect(JSON.stringify(config)).not.toContain("PRIVATE KEY");
+    remove();
   });
 
   it("fits each node's Ignition, etcd keys, ready check and membership script included, into EC2's user data: scripts travel gzipped", () => {
@@ -147,18 +184,19 @@ describe("AwsCluster nodes", () => {
     }
   });
 
-  it("escapes ${ and %{ of unit files so Terraform leaves them to systemd", () => {
+  it("leaves ${ and %{ of unit files to systemd: file() reads the text verbatim, no template", () => {
     const unit = {
       name: "env.service",
-      contents: "[Service]\nExecStart=/bin/echo ${HOME}\n[Install]\nWantedBy=multi-user.target\n",
+      contents:
+        "[Service]\nExecStart=/bin/echo ${HOME} %{x}\n[Install]\nWantedBy=multi-user.target\n",
     };
     const fcos = build({
       cluster: { ...CLUSTER, os: OperatingSystem.fedoraCoreOs(), units: [unit] },
     });
-    const userData = resources(fcos.config, "aws_instance")["core_core-01"].user_data as string;
-    expect(fcos.cluster.nodes[0].ignition).toContain("${HOME}");
-    expect(userData).toContain("$${HOME}");
-    expect(userData).not.toMatch(/(^|[^$])\$\{/);
+    expect(fcos.cluster.nodes[0].ignition).toContain("${HOME} %{x}");
+    expect(fcos.aws.plan.nodes[0].userData).toContain("${HOME} %{x}");
+    // The configuration holds no unit text that Terraform would read as a template.
+    expect(fcos.json).not.toContain("HOME");
   });
 
   it("hardens the machines: IMDSv2, encrypted gp3 root volume, no key pair", () => {
@@ -938,12 +976,12 @@ describeWithTool("ignition-validate", "ignition", "ignition-validate on the EC2 
     ["Flatcar", OperatingSystem.flatcar()],
     ["Fedora CoreOS", OperatingSystem.fedoraCoreOs()],
   ])("%s: every node's user data, as Terraform will pass it, is valid Ignition", (_, os) => {
-    const { config } = build({ cluster: { ...CLUSTER, os } });
+    const { config, stackDir, remove } = synthToFolder({ ...CLUSTER, os });
     const dir = tempOutdir();
     try {
       for (const [name, instance] of Object.entries(resources(config, "aws_instance"))) {
-        // What Terraform hands to EC2: its template escapes undone (round trip proven in aws-terraform.test.ts).
-        const text = terraformValue(instance.user_data as string);
+        // What Terraform hands to EC2: the file user_data reads (proven in aws-terraform.test.ts).
+        const text = fileAttribute(stackDir, instance.user_data);
         const file = path.join(dir, `${name}.ign`);
         fs.writeFileSync(file, text);
         const r = spawnSync("ignition-validate", [file], { encoding: "utf8" });
@@ -955,6 +993,7 @@ describeWithTool("ignition-validate", "ignition", "ignition-validate on the EC2 
       }
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
+      remove();
     }
   });
 });

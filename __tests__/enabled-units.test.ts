@@ -115,7 +115,7 @@ function otherConfigs(): Case[] {
     { label: "node with a failover service", ignition: svcCluster.nodes[0].ignition },
     {
       label: "AWS node with a failover service (compressed user data)",
-      ignition: aws.plan.nodes[1].userData.replaceAll("$${", "${"),
+      ignition: aws.plan.nodes[1].userData,
     },
     {
       label: "etcd member with timer, RequiredBy, Alias, OS unit",

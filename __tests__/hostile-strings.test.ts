@@ -48,7 +48,7 @@ import { failoverConfPath } from "../lib/render/failover-units";
 import { ed25519PublicKey } from "./support/keys";
 import { StandIns } from "./support/stand-ins";
 // Every value makes a new cluster: its own copy of the test state folder (no membership carried over).
-import { testApp } from "./support/state";
+import { sharedStateApps, testApp } from "./support/state";
 import { tempOutdir } from "./support/synth";
 import { findAwsProviderMirror, runTerraform, writeMirrorCliConfig } from "./support/terraform";
 import { describeWithRequirement, describeWithTool, hasCommand } from "./support/tools";
@@ -98,6 +98,15 @@ const CORPUS: readonly string[] = [
 ];
 
 const label = (h: string) => JSON.stringify(h);
+
+/** Every case's app: one state folder for the file (etcd's CA made once, not per case). */
+const caseApp = sharedStateApps();
+/**
+ * The apps of cases that synthesize into a folder (the Vagrant target): a
+ * state folder of their own, as a synth records the cluster's members and
+ * addresses (always the default cluster's here).
+ */
+const synthApp = sharedStateApps();
 const INSTALL = "\n[Install]\nWantedBy=multi-user.target\n";
 
 /** A value went in; the outcome is a rejection naming the prop or the value as read back. */
@@ -245,7 +254,7 @@ const CLUSTER_SLOTS: readonly ClusterSlot[] = [
 ];
 
 function clusterOutcome(slot: ClusterSlot, h: string): Outcome & { ignition?: string } {
-  const stack = new TerraformStack(testApp(), "s");
+  const stack = new TerraformStack(caseApp(), "s");
   try {
     const cluster = new CoreOsCluster(stack, "core", slot.props(h));
     const ignition = cluster.nodes[0].ignition;
@@ -383,7 +392,7 @@ describeWithTool(
       CORPUS.map((h) => [s.prop, label(h), s, h] as const),
     );
     it.each(cases)("%s = %s", (_p, _l, slot, h) => {
-      const stack = new TerraformStack(testApp(), "s");
+      const stack = new TerraformStack(caseApp(), "s");
       let ignition: string;
       let service: FailoverService;
       try {
@@ -501,7 +510,7 @@ describe("hostile strings in cluster props, as cloud-config", () => {
   );
   const cases = CLUSTER_SLOTS.flatMap((s) => CORPUS.map((h) => [s.prop, label(h), s, h] as const));
   it.each(cases)("%s = %s", (_p, _l, slot, h) => {
-    const stack = new TerraformStack(testApp(), "s");
+    const stack = new TerraformStack(caseApp(), "s");
     let node: CoreOsCluster["nodes"][number];
     try {
       const cluster = new CoreOsCluster(stack, "core", {
@@ -541,7 +550,7 @@ describe("hostile strings in discovery URLs reach the deploy's token step as one
     CORPUS.map((h) => [`${s.prop} (${i})`, label(h), s, h] as const),
   );
   it.each(cases)("%s = %s", (_p, _l, slot, h) => {
-    const app = testApp({ outdir: tempOutdir() });
+    const app = caseApp();
     const stack = new TerraformStack(app, "s");
     let config: {
       resource: Record<
@@ -646,7 +655,7 @@ describeWithTool("haproxy", "haproxy", "hostile strings in front props", () => {
     CORPUS.map((h) => [`${s.prop} (${i})`, label(h), s, h] as const),
   );
   it.each(cases)("%s = %s", (_p, _l, slot, h) => {
-    const stack = new TerraformStack(testApp(), "s");
+    const stack = new TerraformStack(caseApp(), "s");
     let cfg: string;
     try {
       const front = slot.build(stack, h);
@@ -759,7 +768,7 @@ describeWithTool("ruby", "ruby", "hostile strings in Vagrant props", () => {
   const flatcarUrl = flatcarBoxUrl("stable");
 
   it.each(cases)("%s = %s", (_p, _l, slot, h) => {
-    const app = testApp({ outdir: tempOutdir() });
+    const app = synthApp({ outdir: tempOutdir() });
     const stack = new TerraformStack(app, "s");
     let vagrantDir: string;
     try {
@@ -802,7 +811,7 @@ describeWithTool("ruby", "ruby", "hostile strings in Vagrant props", () => {
   });
 
   it("the default box step adds Flatcar's box metadata under the name it declares", () => {
-    const app = testApp({ outdir: tempOutdir() });
+    const app = synthApp({ outdir: tempOutdir() });
     const stack = new TerraformStack(app, "s");
     new VagrantCluster(stack, "local", { cluster: new CoreOsCluster(stack, "core") });
     const config = JSON.parse(Testing.synth(stack));
@@ -818,7 +827,7 @@ describeWithTool("ruby", "ruby", "hostile strings in Vagrant props", () => {
 
 describeWithTool("ruby", "ruby", "hostile strings in config.rb hints", () => {
   it.each(CORPUS.map((h) => [label(h), h]))("configRbHints.num_instances = %s", (_l, h) => {
-    const app = testApp({ outdir: tempOutdir() });
+    const app = synthApp({ outdir: tempOutdir() });
     const stack = new TerraformStack(app, "s");
     let vagrantDir: string;
     try {
@@ -857,7 +866,7 @@ describeWithTool("keepalived", "keepalived", "hostile strings in the front inter
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it.each(CORPUS.map((h) => [label(h), h]))("frontInterface = %s", (_l, h) => {
-    const stack = new TerraformStack(testApp(), "s");
+    const stack = new TerraformStack(caseApp(), "s");
     let conf: string;
     try {
       const cluster = new CoreOsCluster(stack, "core");
@@ -952,7 +961,7 @@ describe("hostile strings in AWS props are rejected, or kept for Terraform", () 
   const accepted: Array<{ prop: string; h: string }> = [];
   const cases = AWS_SLOTS.flatMap((s) => CORPUS.map((h) => [s.prop, label(h), s, h] as const));
   it.each(cases)("%s = %s", (_p, _l, slot, h) => {
-    const stack = new TerraformStack(testApp(), "s");
+    const stack = new TerraformStack(caseApp(), "s");
     try {
       new AwsCluster(stack, "aws", {
         cluster: new CoreOsCluster(stack, "core", AWS_NET),
@@ -1167,7 +1176,7 @@ describe("hostile strings in settings (cdktf.json) and environment variables", (
   );
 
   it.each(cases)("%s = %s", (_at, _l, slot, h) => {
-    const stack = new TerraformStack(testApp({ outdir: tempOutdir() }), "s");
+    const stack = new TerraformStack(caseApp(), "s");
     const { value, env: vars = {} } = slot.settings(h);
     let built: FromSettings;
     try {

@@ -53,3 +53,19 @@ export function testApp(
     context: { ...options.context, [STATE_DIRECTORY_CONTEXT]: stateDir },
   });
 }
+
+/**
+ * Apps for a table of cases that each build a stack (hostile strings,
+ * properties): one state folder for all of them, so etcd's CA and each
+ * machine's certificates are made once per file, not once per case (about
+ * 70 ms each). Without an outdir the apps share one output folder too: for
+ * cases that never write it (Testing.synth, construction only). A case that
+ * synthesizes into a folder passes its own outdir; it then shares the
+ * membership record with the others, so keep its cluster's nodes the same.
+ */
+export function sharedStateApps(): (options?: { outdir?: string }) => App {
+  const stateDir = freshTestState();
+  const shared = fs.mkdtempSync(path.join(os.tmpdir(), "cdktf.outdir."));
+  made.push(shared);
+  return (options = {}) => testApp({ outdir: options.outdir ?? shared, stateDir });
+}

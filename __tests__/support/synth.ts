@@ -94,3 +94,16 @@ export function synthVagrant(
   const config = JSON.parse(fs.readFileSync(path.join(stackDir, "cdk.tf.json"), "utf8"));
   return { vagrant, stackDir, vagrantDir: path.join(stackDir, vagrant.directory), config };
 }
+
+const FILE_EXPRESSION = /^\$\{file\("\$\{path\.module\}\/([^"]+)"\)\}$/;
+
+/**
+ * The text Terraform gives an attribute written as `${file("${path.module}/…")}`
+ * (the AWS target's user data): the file of the stack folder it names, read
+ * as `file()` reads it. Fails on any other value.
+ */
+export function fileAttribute(stackDir: string, value: unknown): string {
+  const match = FILE_EXPRESSION.exec(String(value));
+  if (!match) throw new Error(`not a file() of the stack folder: ${String(value)}`);
+  return fs.readFileSync(path.join(stackDir, match[1]), "utf8");
+}

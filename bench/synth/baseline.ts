@@ -23,7 +23,16 @@ import {
 } from "cdktf";
 import { Construct } from "constructs";
 import { ValidateTerraformVersion } from "cdktf/lib/validations/validate-terraform-version";
-import { BenchFixture, fill, INDEX, LifecycleStrings, NAME, SUBNET } from "./fixture";
+import {
+  BenchFixture,
+  fill,
+  HASH,
+  INDEX,
+  LifecycleStrings,
+  NAME,
+  SUBNET,
+  USER_DATA_FOLDER,
+} from "./fixture";
 import { BENCH_STACK } from "./shape";
 import { stackNetwork } from "./stack-network";
 
@@ -297,6 +306,19 @@ async function awsStack(stack: TerraformStack, f: BenchFixture): Promise<void> {
       dependsOn: [...ready, reservation],
     });
   });
+  // Each node's rollout marker: Terraform records that it applied the node's config.
+  stack.node.addValidation(new ValidateTerraformVersion(">=1.4", "terraform_data needs >= 1.4"));
+  f.nodes.forEach((n, i) => {
+    const hash = createHash("sha256").update(fill(a.userDataFile, n)).digest("hex");
+    new TerraformDataResource(stack, `core_${n.name}_applied`, {
+      input: { node: n.name, config: hash },
+      triggersReplace: { config: hash },
+      provisioners: [
+        { type: "local-exec", command: fill(a.appliedCommand, n).split(HASH).join(hash) },
+      ] as never,
+      dependsOn: [instances[i]],
+    });
+  });
   const lb = new Lb(stack, "core_front", {
     name: "core-front",
     loadBalancerType: "network",
@@ -372,17 +394,18 @@ async function awsStack(stack: TerraformStack, f: BenchFixture): Promise<void> {
   });
 }
 
-/** Writes the files of the stack folder: the verbatim ones and one Ignition per node and folder. */
+/** Writes the files of the stack folder: the verbatim ones, one Ignition per node and folder, the AWS user data. */
 function writeFiles(stackDir: string, f: BenchFixture): void {
-  const write = (rel: string, text: string) => {
+  const write = (rel: string, text: string, mode = 0o644) => {
     const file = path.join(stackDir, rel);
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, text);
+    fs.writeFileSync(file, text, { mode });
   };
   for (const [rel, text] of Object.entries(f.files)) write(rel, text);
   for (const n of f.nodes) {
     const ignition = fill(f.ignition, n);
     for (const folder of f.ignitionFolders) write(`${folder}/${n.name}.ign`, ignition);
+    if (f.aws) write(`${USER_DATA_FOLDER}/${n.name}.ign`, fill(f.aws.userDataFile, n), 0o600);
   }
 }
 

@@ -14,6 +14,7 @@ export const NAME = "@@NAME@@";
 export const ADDRESS = "@@ADDRESS@@";
 export const SUBNET = "@@SUBNET@@";
 export const INDEX = "@@INDEX@@";
+export const HASH = "@@HASH@@";
 
 /** A text of one node with its name and address made placeholders. */
 export type Template = string;
@@ -46,8 +47,12 @@ export interface BenchFixture {
     readonly front: readonly { machine: LifecycleStrings; config: LifecycleStrings }[];
   };
   readonly aws?: {
-    /** A node's user data (name and address as placeholders). */
+    /** A node's user data attribute (name and address as placeholders): it reads the node's file. */
     readonly userData: Template;
+    /** A node's user data file, in USER_DATA_FOLDER. */
+    readonly userDataFile: Template;
+    /** The command of a node's rollout marker (`terraform_data`; the config's hash a placeholder). */
+    readonly appliedCommand: Template;
     /** The route checks' and subnet checks' strings, in subnet order. */
     readonly subnetCidrs: readonly string[];
     readonly routeCondition: string;
@@ -82,6 +87,9 @@ function lifecycleStrings(r: Record<string, unknown>, id: string): LifecycleStri
   };
 }
 
+/** The AWS target's folder of one user data file per node. */
+export const USER_DATA_FOLDER = "clusters/core/aws-user-data";
+
 /** Reads the fixture from the library's output of the same target and size. */
 export function extractFixture(outdir: string, target: BenchTarget, size: number): BenchFixture {
   const stackDir = path.join(outdir, "stacks", BENCH_STACK);
@@ -99,6 +107,7 @@ export function extractFixture(outdir: string, target: BenchTarget, size: number
     "clusters/core/ignition",
     ...(target === "aws" ? [] : ["vagrant/core/ignition"]),
   ];
+  const perNode = [...ignitionFolders, ...(target === "aws" ? [USER_DATA_FOLDER] : [])];
   const files: Record<string, string> = {};
   const walk = (rel: string) => {
     for (const e of fs.readdirSync(path.join(stackDir, rel), { withFileTypes: true })) {
@@ -106,7 +115,7 @@ export function extractFixture(outdir: string, target: BenchTarget, size: number
       if (e.isDirectory()) walk(p);
       else if (
         p !== "cdk.tf.json" &&
-        !nodes.some((n) => ignitionFolders.some((f) => p === `${f}/${n.name}.ign`))
+        !nodes.some((n) => perNode.some((f) => p === `${f}/${n.name}.ign`))
       )
         files[p] = fs.readFileSync(path.join(stackDir, p), "utf8");
     }
@@ -130,10 +139,24 @@ export function extractFixture(outdir: string, target: BenchTarget, size: number
       route.lifecycle as { postcondition: { condition: string; error_message: string }[] }
     ).postcondition[0];
     const attachments = config.resource.aws_lb_target_group_attachment;
+    const marker = config.resource.terraform_data[`core_${sample.name}_applied`] as {
+      input: { config: string };
+      provisioner: { "local-exec": { command: string } }[];
+    };
     return {
       ...base,
       aws: {
         userData: template(instance.user_data as string, sample.name, sample.address),
+        appliedCommand: template(
+          marker.provisioner[0]["local-exec"].command.split(marker.input.config).join(HASH),
+          sample.name,
+          sample.address,
+        ),
+        userDataFile: template(
+          fs.readFileSync(path.join(stackDir, USER_DATA_FOLDER, `${sample.name}.ign`), "utf8"),
+          sample.name,
+          sample.address,
+        ),
         subnetCidrs: Object.keys(config.data.aws_subnet).map(
           (k) =>
             (

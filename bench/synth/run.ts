@@ -79,6 +79,9 @@ function synth(command: string, env: NodeJS.ProcessEnv, into?: string): Run & { 
       // What cdktf-cli sets for the app (synth-stack.js).
       NODE_OPTIONS: process.env.NODE_OPTIONS ?? "--max-old-space-size=4096",
       CDKTF_OUTDIR: outdir,
+      // The cluster's state folder (etcd membership, rollout record) next to its output, as a
+      // user's project keeps one per checkout: runs of other sizes never share one.
+      COREOS_CLUSTER_STATE_DIR: path.join(outdir, "state"),
       CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS: "true",
       CDKTF_CONTEXT_JSON: JSON.stringify({ cdktfRelativeModules: [] }),
       SYNTH_HCL_OUTPUT: "false",

@@ -146,12 +146,23 @@ export class AwsCluster extends Construct {
     const network = clusterNetwork(parts);
     const securityGroupId = nodesSecurityGroup(parts, network.vpcId);
     const addressReservations = nodeAddressReservations(parts, network);
-    const instances = nodeInstances(parts, network, securityGroupId, addressReservations);
+    const instances = nodeInstances(
+      parts,
+      network,
+      securityGroupId,
+      addressReservations,
+      cluster.artifactDirectory,
+    );
+    // Private keys inside: readable by the owner only, as the cluster's own node configs.
+    const nodes = this.plan.nodes;
+    cluster._addTargetArtifacts(() =>
+      Object.fromEntries(nodes.map((n) => [n.userDataFile, { contents: n.userData, mode: 0o600 }])),
+    );
     this.plan.nodes.forEach((n, i) =>
       rollout?.confirm(this, n.name, instances[i], `${n.name}-applied`),
     );
     // The AWS plan's nodes are the cluster's, in the same order.
-    const nodes = this.plan.nodes.map((n, i): AwsNode => {
+    const awsNodes = nodes.map((n, i): AwsNode => {
       const node = cluster.nodes[i];
       return {
         name: n.name,
@@ -178,7 +189,7 @@ export class AwsCluster extends Construct {
         ),
       };
     }
-    return { network, securityGroupId, addressReservations, instances, nodes, front };
+    return { network, securityGroupId, addressReservations, instances, nodes: awsNodes, front };
   }
 
   // One default AWS provider per stack, however many AWS clusters it holds.

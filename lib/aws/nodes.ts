@@ -21,8 +21,18 @@ function machineImageId(parts: AwsParts): string {
 }
 
 /**
+ * Terraform reading a file of the stack folder, relative to the module (the
+ * stack folder wherever `terraform` runs): `file()` takes the text verbatim,
+ * so `${VAR}` in a unit stays as it is.
+ */
+function fileExpression(relativePath: string): string {
+  return `\${file("\${path.module}/${relativePath}")}`;
+}
+
+/**
  * One EC2 instance per node, in node order: its planned private address in
- * its subnet, its Ignition as user data, IMDSv2 only, an encrypted root.
+ * its subnet, its Ignition as user data (read from its file in the cluster's
+ * artifact folder), IMDSv2 only, an encrypted root.
  * Each waits for its network (routes out) and its address reservation.
  */
 export function nodeInstances(
@@ -30,6 +40,7 @@ export function nodeInstances(
   network: AwsClusterNetwork,
   securityGroupId: string,
   reservations: readonly Ec2SubnetCidrReservation[],
+  artifactDirectory: string,
 ): Instance[] {
   const { scope, plan, provider, named, tags } = parts;
   const ami = machineImageId(parts);
@@ -42,7 +53,7 @@ export function nodeInstances(
         privateIp: n.address,
         vpcSecurityGroupIds: [securityGroupId],
         associatePublicIpAddress: plan.publicAddresses,
-        userData: n.userData,
+        userData: fileExpression(`${artifactDirectory}/${n.userDataFile}`),
         // Ignition runs on first boot only: a changed config means a new node.
         userDataReplaceOnChange: true,
         metadataOptions: { httpEndpoint: "enabled", httpTokens: "required" },

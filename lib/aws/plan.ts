@@ -19,13 +19,15 @@ import {
 import { Provisioning } from "../cluster/provisioning";
 import { renderUserData } from "../render/user-data";
 import { DiscoveryKind } from "../etcd/discovery";
-import { literalTerraformString } from "../render/terraform-template";
 
 /** Publishers of the AMIs `AwsMachineImage.lookup()` finds. */
 export const AMI_OWNERS: Record<OsFamily, string> = {
   [OsFamily.FLATCAR]: "075585003325",
   [OsFamily.FEDORA_COREOS]: "125523088429",
 };
+
+/** Folder of the nodes' user data inside the cluster's artifact folder. */
+export const AWS_USER_DATA_DIRECTORY = "aws-user-data";
 
 /** EC2 accepts at most 16 KiB of user data. */
 export const USER_DATA_LIMIT = 16384;
@@ -109,8 +111,15 @@ export interface AwsNodePlan {
   readonly address: string;
   readonly subnetIndex: number;
   readonly standby: boolean;
-  /** Ignition or cloud-config, made literal for a Terraform string. */
+  /** Ignition (compact; gzipped inside a small one when too large) or cloud-config: the text EC2 gets. */
   readonly userData: string;
+  /**
+   * Where that text lies, relative to the cluster's artifact folder
+   * (`aws-user-data/core-01.ign`): the instance reads it with Terraform's
+   * `file()`, so the configuration carries a short expression instead of
+   * every node's config (and its keys) as a string.
+   */
+  readonly userDataFile: string;
 }
 
 /** A load balancer health check, in AWS's terms. */
@@ -481,7 +490,8 @@ export function planAws(
       address: n.address,
       subnetIndex: n.subnetIndex,
       standby: n.standby,
-      userData: literalTerraformString(ignition),
+      userData: ignition,
+      userDataFile: `${AWS_USER_DATA_DIRECTORY}/${n.name}.${cluster.provisioning === Provisioning.CLOUD_CONFIG ? "yml" : "ign"}`,
     };
   });
 

@@ -41,7 +41,11 @@ export function awsRollout(scope: Construct, cluster: CoreOsCluster): AwsRollout
   const decision = planRollout(desired, previous, applied);
   const userData: Record<string, string> = {};
   for (const [node, give] of Object.entries(decision.give)) {
-    const held = give === "previous" ? store.read(userDataFile(node)) : undefined;
+    // An unchanged node's previous config is the text rendered now (same hash): not read back.
+    const held =
+      give === "previous" && previous?.emitted[node] !== desired[node]
+        ? store.read(userDataFile(node))
+        : undefined;
     userData[node] = held ?? desiredText[node];
   }
   onSynthesize(scope, () => {

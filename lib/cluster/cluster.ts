@@ -91,6 +91,8 @@ export class CoreOsCluster extends Construct implements IFrontTarget {
   /** The plan as props gave it (with etcd's TLS material), before failover services add to it. */
   private readonly basePlan: ClusterPlan;
   private readonly added: { readonly by: string; readonly content: NodeContent }[] = [];
+  /** Files targets add to the artifact folder, made when the stack is written. */
+  private readonly targetArtifacts: (() => Record<string, SynthesizedFile>)[] = [];
   private finalPlan?: ClusterPlan;
 
   constructor(scope: Construct, id: string, props: CoreOsClusterProps = {}) {
@@ -188,6 +190,7 @@ export class CoreOsCluster extends Construct implements IFrontTarget {
           }
         }
         for (const a of this.added) Object.assign(files, a.content.artifacts ?? {});
+        for (const make of this.targetArtifacts) Object.assign(files, make());
         return files;
       },
     });
@@ -251,6 +254,16 @@ export class CoreOsCluster extends Construct implements IFrontTarget {
       );
     }
     this.added.push({ by, content });
+  }
+
+  /**
+   * Adds files a target gives Terraform to the cluster's artifact folder (the
+   * AWS target's user data), made when the stack is written: one folder, so
+   * a removed node's file goes with the rest of its artifacts.
+   * @internal
+   */
+  public _addTargetArtifacts(files: () => Record<string, SynthesizedFile>): void {
+    this.targetArtifacts.push(files);
   }
 
   /**

@@ -159,7 +159,12 @@ export function writeFileIfChanged(target: string, contents: string, mode = 0o64
 /** True when `file` holds exactly `contents` with permission bits `mode`. */
 function unchanged(file: string, contents: string, mode: number): boolean {
   try {
-    return (fs.statSync(file).mode & 0o7777) === mode && fs.readFileSync(file, "utf8") === contents;
+    const stat = fs.statSync(file);
+    if ((stat.mode & 0o7777) !== mode || stat.size !== Buffer.byteLength(contents, "utf8")) {
+      return false;
+    }
+    // Compared as bytes: no copy of every file of a large cluster as a string on V8's heap.
+    return fs.readFileSync(file).equals(Buffer.from(contents, "utf8"));
   } catch {
     return false;
   }
