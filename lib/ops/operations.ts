@@ -367,7 +367,9 @@ export class ClusterOperations {
   async online(serviceName: string, waitMs = 60_000): Promise<OperationReport> {
     const s = this.service(serviceName);
     const svc = `${this.live}/services/${s.name}`;
-    for (const k of ["admin", "failed", "failovers"]) await this.etcdctl(["del", `${svc}/${k}`]);
+    // The count first: an agent that sees "failed" gone must not count the old failovers too (it
+    // would mark the service failed again before the count went). Agents read all keys at once.
+    for (const k of ["failovers", "failed", "admin"]) await this.etcdctl(["del", `${svc}/${k}`]);
     const r = await this.waitOwner(s.name, (o) => o !== undefined, waitMs);
     return {
       ok: r.ok,
