@@ -7,8 +7,7 @@ import { FrontMember, IFrontTarget } from "../front/target";
 import { OperatingSystem } from "./operating-system";
 import { ClusterPlan, defaultClusterName, isClusterName, NodePlan, planCluster } from "./plan";
 import { RebootStrategy } from "./reboot-strategy";
-import { nodeIgnitionJson } from "../render/ignition-cache";
-import { renderCloudConfig } from "../render/cloud-config";
+import { nodeConfig, nodeIgnitionJson } from "../render/ignition-cache";
 import { Provisioning } from "./provisioning";
 import { renderPlanSummary } from "../render/plan-summary";
 import { onSynthesize, SynthesizedFile, SynthesizedFiles } from "../core/synthesized-files";
@@ -159,14 +158,12 @@ export class CoreOsCluster extends Construct implements IFrontTarget {
       };
       // Rendered on first read, from the final plan: reading it fixes the plan (failover
       // services can add no more), so the cache, keyed by that plan, never holds older text.
-      const ignition = (): string => nodeIgnitionJson(this.plan, this.plan.nodes[n.index]);
       Object.defineProperties(node, {
-        ignition: { enumerable: true, get: ignition },
-        config: {
+        ignition: {
           enumerable: true,
-          get: () =>
-            cloudConfig ? renderCloudConfig(this.plan, this.plan.nodes[n.index]) : ignition(),
+          get: () => nodeIgnitionJson(this.plan, this.plan.nodes[n.index]),
         },
+        config: { enumerable: true, get: () => nodeConfig(this.plan, this.plan.nodes[n.index]) },
       });
       return node as ClusterNode;
     });

@@ -1,7 +1,6 @@
 import { ClusterPlan, NodePlan } from "../cluster/plan";
 import { Provisioning } from "../cluster/provisioning";
-import { renderCloudConfig } from "./cloud-config";
-import { nodeIgnitionCompact } from "./ignition-cache";
+import { nodeCloudConfig, nodeIgnitionCompact } from "./ignition-cache";
 
 /**
  * A node's config as a cloud's user data: compact Ignition JSON, or the
@@ -10,6 +9,6 @@ import { nodeIgnitionCompact } from "./ignition-cache";
  */
 export function renderUserData(plan: ClusterPlan, node: NodePlan): string {
   return plan.provisioning === Provisioning.CLOUD_CONFIG
-    ? renderCloudConfig(plan, node)
+    ? nodeCloudConfig(plan, node)
     : nodeIgnitionCompact(plan, node);
 }

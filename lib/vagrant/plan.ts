@@ -11,8 +11,7 @@ import {
 } from "../core/validate";
 import { OsFamily } from "../cluster/operating-system";
 import { ClusterPlan } from "../cluster/plan";
-import { nodeIgnitionJson } from "../render/ignition-cache";
-import { renderCloudConfig } from "../render/cloud-config";
+import { nodeConfig, nodeIgnitionJson } from "../render/ignition-cache";
 import { Provisioning } from "../cluster/provisioning";
 import { ConfigRbKnob, planConfigRbHints } from "./config-rb";
 import { contains, hostAddress, netmaskOf, parseCidr } from "../core/network";
@@ -310,7 +309,7 @@ export function planVagrant(
   const nodes = cluster.nodes.map((n) => {
     const ignition = nodeIgnitionJson(cluster, n);
     const cloudConfig = cluster.provisioning === Provisioning.CLOUD_CONFIG;
-    const config = cloudConfig ? renderCloudConfig(cluster, n) : ignition;
+    const config = nodeConfig(cluster, n);
     const inputs = JSON.stringify({
       ignition: config,
       address: n.address,
