@@ -2208,6 +2208,13 @@ const AWS: Case[] = [
     '"yes"',
     "true | false",
   ],
+  [
+    "aws constructPerResource a number",
+    (c) => c.aws({ constructPerResource: 1 as never }),
+    "constructPerResource",
+    "1",
+    "true | false",
+  ],
   ["aws region mars", (c) => c.aws({ region: "mars" }), "region", '"mars"', "an AWS region"],
   [
     "aws tag Name",

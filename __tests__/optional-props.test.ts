@@ -106,6 +106,7 @@ const awsProps: AllUndefined<AwsClusterProps> = {
   publicAddresses: undefined,
   replaceOnImageChange: undefined,
   rollingReplacement: undefined,
+  constructPerResource: undefined,
   deregistrationDelay: undefined,
   healthCheckInterval: undefined,
   region: undefined,

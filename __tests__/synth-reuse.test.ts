@@ -81,7 +81,9 @@ describe("each node's Ignition is rendered once per plan", () => {
     units: [
       {
         name: "a.service",
-        contents: "[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n",
+        // Spaces, quotes and backslashes inside JSON strings stay when the whitespace between tokens goes.
+        contents:
+          '[Service]\nExecStart=/bin/sh -c "echo \\"a  b\\" \\\\ \t end"\n[Install]\nWantedBy=multi-user.target\n',
       },
     ],
   }).plan;

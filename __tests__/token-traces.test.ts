@@ -1,5 +1,6 @@
 import { Fn, TerraformStack, Testing, Tokenization } from "cdktf";
 import { Instance } from "@cdktf/provider-aws/lib/instance";
+import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import {
   fqnWithoutTrace,
   TOKEN_TRACES_VARIABLE,
@@ -42,21 +43,27 @@ describe("token creation stacks", () => {
     expect(creationStack(outside).join("\n")).toContain("token-traces.test.ts");
   });
 
-  test("the AWS target makes its resources without stacks; tokens the user makes later keep theirs", () => {
+  /** A nested block the provider class made inside AwsCluster (the nodes' security group's timeouts). */
+  function nestedBlock(aws: AwsCluster): { creationStack: string[] } {
+    const group = aws.node.findAll().find((c) => c instanceof SecurityGroup) as SecurityGroup;
+    return group.timeouts as unknown as { creationStack: string[] };
+  }
+
+  test("the AWS target makes its resources without stacks; references the user reads keep theirs", () => {
     delete process.env[TOKEN_TRACES_VARIABLE];
     const aws = awsCluster();
-    // A nested block made by the provider class inside AwsCluster.
-    const block = aws.instances[0].metadataOptions as unknown as { creationStack: string[] };
-    expect(block.creationStack).toEqual([]);
-    expect(creationStack(aws.nodes[0].instanceId)).toEqual([]);
-    expect(creationStack(aws.instances[0].privateDns).length).toBeGreaterThan(3);
+    expect(nestedBlock(aws).creationStack).toEqual([]);
+    // Made when read, by the reader.
+    expect(creationStack(aws.nodes[0].instanceId).join("\n")).toContain("token-traces.test.ts");
+    expect(creationStack(aws.instances[0].get("private_dns")).length).toBeGreaterThan(3);
+    // Read twice, the same reference.
+    expect(aws.nodes[0].instanceId).toBe(aws.nodes[0].instanceId);
   });
 
   test(`${TOKEN_TRACES_VARIABLE}=1 records every stack`, () => {
     process.env[TOKEN_TRACES_VARIABLE] = "1";
     const aws = awsCluster();
-    const block = aws.instances[0].metadataOptions as unknown as { creationStack: string[] };
-    expect(block.creationStack.join("\n")).toContain("aws-cluster.ts");
+    expect(nestedBlock(aws).creationStack.join("\n")).toContain("aws-cluster.ts");
     expect(creationStack(aws.nodes[0].instanceId).join("\n")).toContain("aws-cluster.ts");
   });
 

@@ -1,6 +1,7 @@
-import { Ec2SubnetCidrReservation } from "@cdktf/provider-aws/lib/ec2-subnet-cidr-reservation";
+import { ResourceBlocks, ResourceReference } from "../core/resource-blocks";
 import { AwsClusterNetwork } from "./network";
 import { AwsParts } from "./parts";
+import { SUBNET_CIDR_RESERVATION } from "./resource-kinds";
 
 /**
  * One explicit subnet CIDR reservation per node, in node order: AWS assigns
@@ -13,18 +14,16 @@ import { AwsParts } from "./parts";
 export function nodeAddressReservations(
   parts: AwsParts,
   network: AwsClusterNetwork,
-): Ec2SubnetCidrReservation[] {
-  const { scope, plan, clusterName, provider, named } = parts;
+): ResourceReference[] {
+  const { scope, plan, clusterName, provider, logicalId } = parts;
+  const blocks = new ResourceBlocks(scope, "AddressReservations", SUBNET_CIDR_RESERVATION, parts);
   return plan.nodes.map((n) =>
-    named(
-      new Ec2SubnetCidrReservation(scope, `Reserved-${n.name}`, {
-        subnetId: network.subnetIds[n.subnetIndex],
-        cidrBlock: `${n.address}/32`,
-        reservationType: "explicit",
-        description: `Address of node ${n.name} of CoreOS cluster ${clusterName}`,
-        provider,
-      }),
-      `reserved_${n.name}`,
-    ),
+    blocks.add(`Reserved-${n.name}`, logicalId(`reserved_${n.name}`), {
+      subnetId: network.subnetIds[n.subnetIndex],
+      cidrBlock: `${n.address}/32`,
+      reservationType: "explicit",
+      description: `Address of node ${n.name} of CoreOS cluster ${clusterName}`,
+      provider,
+    }),
   );
 }

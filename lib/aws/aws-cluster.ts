@@ -1,7 +1,5 @@
 import { TerraformProvider, TerraformStack, Token } from "cdktf";
 import { Construct } from "constructs";
-import { Ec2SubnetCidrReservation } from "@cdktf/provider-aws/lib/ec2-subnet-cidr-reservation";
-import { Instance } from "@cdktf/provider-aws/lib/instance";
 import { Lb } from "@cdktf/provider-aws/lib/lb";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { nodeAddressReservations } from "./addresses";
@@ -15,6 +13,7 @@ import { AwsRollout, awsRollout } from "./rollout";
 import { AwsPlan, planAws } from "./plan";
 import { CoreOsCluster } from "../cluster/cluster";
 import { ClusterConfigError } from "../core/errors";
+import { ResourceReference } from "../core/resource-blocks";
 import { NlbFront } from "../front/front";
 import { checkTargetProps } from "../cluster/target-props";
 import { Policy } from "../policy/policy";
@@ -66,8 +65,13 @@ export class AwsCluster extends Construct {
   public readonly plan: AwsPlan;
   /** The nodes as EC2 instances, in node order. */
   public readonly nodes: readonly AwsNode[];
-  /** The EC2 instances, in node order (escape hatch). */
-  public readonly instances: readonly Instance[];
+  /**
+   * The EC2 instances (`aws_instance`), in node order: address, references
+   * to attributes (`get("private_dns")`), and `dependsOn` for resources of
+   * the surrounding stack. To change an attribute the target sets, override
+   * it on the stack: `stack.addOverride("resource.aws_instance.<logical id>.<attribute>", value)`.
+   */
+  public readonly instances: readonly ResourceReference[];
   /** Client URLs of the etcd members. */
   public readonly etcdEndpoints: readonly string[];
   /** The VPC id (a reference when created or passed as one). */
@@ -79,7 +83,7 @@ export class AwsCluster extends Construct {
    * node order. Resources of the surrounding stack that take addresses from
    * the same subnets can depend on them.
    */
-  public readonly addressReservations: readonly Ec2SubnetCidrReservation[];
+  public readonly addressReservations: readonly ResourceReference[];
   /** Security group of the nodes. */
   public readonly securityGroupId: string;
   /** Security group of the load balancer, when there is a front. */
@@ -113,7 +117,9 @@ export class AwsCluster extends Construct {
     const frontPlan = front?.plan(`AwsCluster "${this.node.path}"`);
     // A unit test's app keeps no rollout record (see CoreOsCluster): every node gets its config.
     const rolling = (options.rollingReplacement ?? true) === true && cluster._recordsDeployState;
-    const rollout = rolling ? awsRollout(this, cluster) : undefined;
+    const rollout = rolling
+      ? awsRollout(this, cluster, { constructPerResource: options.constructPerResource === true })
+      : undefined;
     this.plan = planAws(
       cluster.plan,
       { ...options, front: frontPlan, userDataOverride: rollout?.userData },
@@ -142,7 +148,7 @@ export class AwsCluster extends Construct {
     provider: TerraformProvider | undefined,
     rollout: AwsRollout | undefined,
   ) {
-    const parts = awsParts(this, this.plan, provider);
+    const parts = awsParts(this, this.plan, provider, this.plan.constructPerResource);
     const network = clusterNetwork(parts);
     const securityGroupId = nodesSecurityGroup(parts, network.vpcId);
     const addressReservations = nodeAddressReservations(parts, network);
@@ -158,18 +164,24 @@ export class AwsCluster extends Construct {
     cluster._addTargetArtifacts(() =>
       Object.fromEntries(nodes.map((n) => [n.userDataFile, { contents: n.userData, mode: 0o600 }])),
     );
-    this.plan.nodes.forEach((n, i) =>
-      rollout?.confirm(this, n.name, instances[i], `${n.name}-applied`),
-    );
+    this.plan.nodes.forEach((n, i) => rollout?.confirm(n.name, instances[i]));
     // The AWS plan's nodes are the cluster's, in the same order.
+    // References made when read: cdktf keeps every token it makes, most are never read.
     const awsNodes = nodes.map((n, i): AwsNode => {
       const node = cluster.nodes[i];
+      const instance = instances[i];
       return {
         name: n.name,
         privateAddress: n.address,
-        publicAddress: instances[i].publicIp,
-        instanceId: instances[i].id,
-        availabilityZone: instances[i].availabilityZone,
+        get publicAddress() {
+          return instance.get("public_ip");
+        },
+        get instanceId() {
+          return instance.get("id");
+        },
+        get availabilityZone() {
+          return instance.get("availability_zone");
+        },
         etcdMember: node.etcdMember,
         standby: node.standby,
       };

@@ -1,12 +1,12 @@
 import { Fn, ITerraformDependable, Op, TerraformResourceLifecycle } from "cdktf";
-import { Instance } from "@cdktf/provider-aws/lib/instance";
 import { Lb } from "@cdktf/provider-aws/lib/lb";
 import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
 import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
-import { LbTargetGroupAttachment } from "@cdktf/provider-aws/lib/lb-target-group-attachment";
+import { ResourceBlocks, ResourceReference } from "../core/resource-blocks";
 import { AwsClusterNetwork } from "./network";
 import { AwsFrontPlan, AwsTargetGroupPlan } from "./plan";
 import { AwsParts } from "./parts";
+import { TARGET_GROUP_ATTACHMENT } from "./resource-kinds";
 
 /**
  * The front as an AWS Network Load Balancer: one TCP listener per front
@@ -19,10 +19,10 @@ export function networkLoadBalancer(
   front: AwsFrontPlan,
   network: AwsClusterNetwork,
   securityGroupId: string,
-  instances: readonly Instance[],
+  instances: readonly ResourceReference[],
   reservations: readonly ITerraformDependable[],
 ): Lb {
-  const { scope, plan, provider, named, tags } = parts;
+  const { scope, plan, provider, named, logicalId, tags } = parts;
   const lb = named(
     new Lb(scope, "LoadBalancer", {
       name: front.name,
@@ -39,12 +39,20 @@ export function networkLoadBalancer(
     front.plan.name,
   );
   const instanceOf = new Map(plan.nodes.map((n, i) => [n.name, instances[i]]));
+  const registrations = new ResourceBlocks(
+    scope,
+    "TargetRegistrations",
+    TARGET_GROUP_ATTACHMENT,
+    parts,
+  );
   for (const l of front.listeners) {
     const group = targetGroup(parts, l.targetGroup, network.vpcId);
     const targets = l.targetGroup.attachments.map((a) => {
       const instance = instanceOf.get(a.member);
-      return named(
-        new LbTargetGroupAttachment(scope, `Target-${l.targetGroup.id}-${a.member}`, {
+      return registrations.add(
+        `Target-${l.targetGroup.id}-${a.member}`,
+        logicalId(`${l.targetGroup.id}_${a.member}`),
+        {
           targetGroupArn: group.arn,
           targetId: a.address,
           port: a.port,
@@ -52,8 +60,7 @@ export function networkLoadBalancer(
           provider,
           // A node replaced or resized (stop, start) is deregistered first and registered again after.
           lifecycle: instance ? { replaceTriggeredBy: replacedWith(instance) } : undefined,
-        }),
-        `${l.targetGroup.id}_${a.member}`,
+        },
       );
     });
     named(
@@ -74,9 +81,8 @@ export function networkLoadBalancer(
 }
 
 /** References that replace a target's registration with its node: a new instance, or a resize (stop, start). */
-function replacedWith(instance: Instance): string[] {
-  const address = `${instance.terraformResourceType}.${instance.friendlyUniqueId}`;
-  return [`${address}.id`, `${address}.instance_type`];
+function replacedWith(instance: ResourceReference): string[] {
+  return [`${instance.address}.id`, `${instance.address}.instance_type`];
 }
 
 /**

@@ -1,8 +1,8 @@
 import { DataAwsAmi } from "@cdktf/provider-aws/lib/data-aws-ami";
-import { Ec2SubnetCidrReservation } from "@cdktf/provider-aws/lib/ec2-subnet-cidr-reservation";
-import { Instance } from "@cdktf/provider-aws/lib/instance";
+import { ResourceBlocks, ResourceReference } from "../core/resource-blocks";
 import { AwsClusterNetwork } from "./network";
 import { AwsParts } from "./parts";
+import { EC2_INSTANCE } from "./resource-kinds";
 
 /** The machine image: the fixed id, or the newest image the lookup finds. */
 function machineImageId(parts: AwsParts): string {
@@ -39,36 +39,34 @@ export function nodeInstances(
   parts: AwsParts,
   network: AwsClusterNetwork,
   securityGroupId: string,
-  reservations: readonly Ec2SubnetCidrReservation[],
+  reservations: readonly ResourceReference[],
   artifactDirectory: string,
-): Instance[] {
-  const { scope, plan, provider, named, tags } = parts;
+): ResourceReference[] {
+  const { scope, plan, provider, logicalId, tags } = parts;
   const ami = machineImageId(parts);
+  const blocks = new ResourceBlocks(scope, "NodeInstances", EC2_INSTANCE, parts);
   return plan.nodes.map((n, i) =>
-    named(
-      new Instance(scope, n.name, {
-        ami,
-        instanceType: plan.instanceType,
-        subnetId: network.subnetIds[n.subnetIndex],
-        privateIp: n.address,
-        vpcSecurityGroupIds: [securityGroupId],
-        associatePublicIpAddress: plan.publicAddresses,
-        userData: fileExpression(`${artifactDirectory}/${n.userDataFile}`),
-        // Ignition runs on first boot only: a changed config means a new node.
-        userDataReplaceOnChange: true,
-        metadataOptions: { httpEndpoint: "enabled", httpTokens: "required" },
-        rootBlockDevice: {
-          volumeType: "gp3",
-          volumeSize: plan.rootVolumeGiB,
-          encrypted: true,
-          deleteOnTermination: true,
-        },
-        tags: tags(n.name),
-        lifecycle: plan.replaceOnImageChange ? undefined : { ignoreChanges: ["ami"] },
-        dependsOn: [...network.nodesReady, reservations[i]],
-        provider,
-      }),
-      n.name,
-    ),
+    blocks.add(n.name, logicalId(n.name), {
+      ami,
+      instanceType: plan.instanceType,
+      subnetId: network.subnetIds[n.subnetIndex],
+      privateIp: n.address,
+      vpcSecurityGroupIds: [securityGroupId],
+      associatePublicIpAddress: plan.publicAddresses,
+      userData: fileExpression(`${artifactDirectory}/${n.userDataFile}`),
+      // Ignition runs on first boot only: a changed config means a new node.
+      userDataReplaceOnChange: true,
+      metadataOptions: { httpEndpoint: "enabled", httpTokens: "required" },
+      rootBlockDevice: {
+        volumeType: "gp3",
+        volumeSize: plan.rootVolumeGiB,
+        encrypted: true,
+        deleteOnTermination: true,
+      },
+      tags: tags(n.name),
+      lifecycle: plan.replaceOnImageChange ? undefined : { ignoreChanges: ["ami"] },
+      dependsOn: [...network.nodesReady, reservations[i]],
+      provider,
+    }),
   );
 }

@@ -17,6 +17,10 @@ export interface AwsParts {
   tags(name: string): { [key: string]: string };
   /** Gives `element` the readable, stable logical id `<cluster>_<name>` (aws_instance.core_core-01). */
   named<T extends TerraformElement>(element: T, name: string): T;
+  /** The logical id `named` gives: `<cluster>_<name>`. */
+  logicalId(name: string): string;
+  /** Per-node resources as one construct per resource (see ResourceBlocks). */
+  readonly constructPerResource: boolean;
 }
 
 /** The AwsParts of a cluster construct. */
@@ -24,6 +28,7 @@ export function awsParts(
   scope: Construct,
   plan: AwsPlan,
   provider: TerraformProvider | undefined,
+  constructPerResource = false,
 ): AwsParts {
   const clusterName = plan.cluster.name;
   return {
@@ -36,5 +41,7 @@ export function awsParts(
       element.overrideLogicalId(`${clusterName}_${name}`);
       return fqnWithoutTrace(element);
     },
+    logicalId: (name) => `${clusterName}_${name}`,
+    constructPerResource,
   };
 }

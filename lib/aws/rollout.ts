@@ -1,12 +1,14 @@
-import { Annotations, TerraformResource } from "cdktf";
+import { Annotations } from "cdktf";
 import { Construct } from "constructs";
 import { CoreOsCluster } from "../cluster/cluster";
+import type { NodePlan } from "../cluster/plan";
 import { onSynthesize } from "../core/synthesized-files";
 import { StateFiles } from "../etcd/state-directory";
 import { configHash, planRollout, RolloutRecord } from "../etcd/rollout";
 import { renderUserData } from "../render/user-data";
 import { shellQuote } from "../render/shell";
-import { TerraformData } from "../vagrant/terraform-data";
+import { TERRAFORM_DATA, TerraformDataConfig } from "../vagrant/terraform-data";
+import { ResourceBlocks, ResourceReference } from "../core/resource-blocks";
 
 const RECORD = "aws-rollout.json";
 const userDataFile = (node: string) => `aws-rollout/${node}.ign`;
@@ -14,10 +16,13 @@ const appliedFile = (node: string) => `aws-rollout/${node}.applied`;
 
 /** The Ignition each instance gets in this deploy, and how Terraform confirms it applied it. */
 export interface AwsRollout {
-  /** Node → the (compact) Ignition it gets now. */
+  /**
+   * Node → the (compact) Ignition it keeps although its config changed:
+   * what it was given before. Every other node gets its config as rendered now.
+   */
   readonly userData: Readonly<Record<string, string>>;
-  /** After each instance: a marker that Terraform applied its config. */
-  confirm(scope: Construct, node: string, instance: TerraformResource, id: string): void;
+  /** After `node`'s instance: a marker that Terraform applied its config. */
+  confirm(node: string, instance: ResourceReference): void;
 }
 
 /**
@@ -25,14 +30,20 @@ export interface AwsRollout {
  * this deploy (one at a time; see lib/etcd/rollout.ts), keeps what it gave
  * each node, and warns at synth which node goes now and which wait.
  */
-export function awsRollout(scope: Construct, cluster: CoreOsCluster): AwsRollout {
+export function awsRollout(
+  scope: Construct,
+  cluster: CoreOsCluster,
+  options: { readonly constructPerResource?: boolean } = {},
+): AwsRollout {
   const store = new StateFiles(cluster.stateDirectory);
-  const desiredText: Record<string, string> = {};
+  const plan = cluster.plan;
+  const nodeNamed = new Map(plan.nodes.map((n) => [n.name, n]));
+  // The texts are rendered again when needed (cheap: the node's Ignition is cached), not kept.
+  const desiredText = (node: string) => renderUserData(plan, nodeNamed.get(node) as NodePlan);
   const desired: Record<string, string> = {};
   const applied: Record<string, string> = {};
-  for (const n of cluster.plan.nodes) {
-    desiredText[n.name] = renderUserData(cluster.plan, n);
-    desired[n.name] = configHash(desiredText[n.name]);
+  for (const n of plan.nodes) {
+    desired[n.name] = configHash(renderUserData(plan, n));
     const marker = store.read(appliedFile(n.name));
     if (marker) applied[n.name] = marker.trim();
   }
@@ -40,17 +51,21 @@ export function awsRollout(scope: Construct, cluster: CoreOsCluster): AwsRollout
   const previous = previousText ? (JSON.parse(previousText) as RolloutRecord) : undefined;
   const decision = planRollout(desired, previous, applied);
   const userData: Record<string, string> = {};
+  const hashes: Record<string, string> = {};
   for (const [node, give] of Object.entries(decision.give)) {
     // An unchanged node's previous config is the text rendered now (same hash): not read back.
     const held =
       give === "previous" && previous?.emitted[node] !== desired[node]
         ? store.read(userDataFile(node))
         : undefined;
-    userData[node] = held ?? desiredText[node];
+    if (held !== undefined) userData[node] = held;
+    hashes[node] = held !== undefined ? configHash(held) : desired[node];
   }
   onSynthesize(scope, () => {
     for (const [node, give] of Object.entries(decision.give)) {
-      if (give === "desired") store.write(userDataFile(node), desiredText[node]);
+      // Kept from an earlier synth when the node was given the same config then.
+      const kept = previous?.emitted[node] === desired[node] && store.exists(userDataFile(node));
+      if (give === "desired" && !kept) store.write(userDataFile(node), desiredText(node));
     }
     store.write(RECORD, `${JSON.stringify(decision.record, null, 2)}\n`);
   });
@@ -60,11 +75,13 @@ export function awsRollout(scope: Construct, cluster: CoreOsCluster): AwsRollout
     );
   }
   const pointer = `clusters/${cluster.clusterName}/state-directory`;
+  let markers: ResourceBlocks<TerraformDataConfig> | undefined;
   return {
     userData,
-    confirm(parent, node, instance, id) {
-      const hash = configHash(userData[node]);
-      const marker = new TerraformData(parent, id, {
+    confirm(node, instance) {
+      const hash = hashes[node];
+      markers ??= new ResourceBlocks(scope, "RolloutMarkers", TERRAFORM_DATA, options);
+      markers.add(`${node}-applied`, `${cluster.clusterName}_${node}_applied`, {
         input: { node, config: hash },
         triggersReplace: { config: hash },
         dependsOn: [instance],
@@ -76,7 +93,6 @@ export function awsRollout(scope: Construct, cluster: CoreOsCluster): AwsRollout
           },
         ],
       });
-      marker.overrideLogicalId(`${cluster.clusterName}_${node}_applied`);
     },
   };
 }

@@ -7,7 +7,7 @@ import { FrontMember, IFrontTarget } from "../front/target";
 import { OperatingSystem } from "./operating-system";
 import { ClusterPlan, defaultClusterName, isClusterName, NodePlan, planCluster } from "./plan";
 import { RebootStrategy } from "./reboot-strategy";
-import { nodeConfig, nodeIgnitionJson } from "../render/ignition-cache";
+import { nodeConfig, nodeIgnitionJson, releaseRendered } from "../render/ignition-cache";
 import { Provisioning } from "./provisioning";
 import { renderPlanSummary } from "../render/plan-summary";
 import { onSynthesize, SynthesizedFile, SynthesizedFiles } from "../core/synthesized-files";
@@ -188,6 +188,7 @@ export class CoreOsCluster extends Construct implements IFrontTarget {
         }
         for (const a of this.added) Object.assign(files, a.content.artifacts ?? {});
         for (const make of this.targetArtifacts) Object.assign(files, make());
+        releaseRendered(this.plan);
         return files;
       },
     });

@@ -57,6 +57,10 @@ export function clusterStateLocation(scope: Construct, clusterName: string): Sta
 export class StateFiles {
   constructor(public readonly directory: string) {}
 
+  exists(relative: string): boolean {
+    return fs.existsSync(path.join(this.directory, relative));
+  }
+
   read(relative: string): string | undefined {
     const file = path.join(this.directory, relative);
     return fs.existsSync(file) ? fs.readFileSync(file, "utf8") : undefined;

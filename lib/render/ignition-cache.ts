@@ -5,12 +5,16 @@ import { renderIgnitionJson } from "./ignition";
 
 type NodeRenderer = (plan: ClusterPlan, node: NodePlan) => string;
 
+/** Every cache of oncePerNode: plan → node → text. */
+const caches: WeakMap<ClusterPlan, WeakMap<NodePlan, string>>[] = [];
+
 /**
  * A renderer that renders once per node of a plan (plans are immutable): the
  * cluster renders a node's config, its targets reuse the text.
  */
 function oncePerNode(render: NodeRenderer): NodeRenderer {
   const rendered = new WeakMap<ClusterPlan, WeakMap<NodePlan, string>>();
+  caches.push(rendered);
   return (plan, node) => {
     let nodes = rendered.get(plan);
     if (!nodes) rendered.set(plan, (nodes = new WeakMap()));
@@ -18,6 +22,15 @@ function oncePerNode(render: NodeRenderer): NodeRenderer {
     if (text === undefined) nodes.set(node, (text = render(plan, node)));
     return text;
   };
+}
+
+/**
+ * Lets go of the texts rendered for `plan` (once its files are written: they
+ * would stay in memory through the rest of the synth). A later call renders
+ * them again.
+ */
+export function releaseRendered(plan: ClusterPlan): void {
+  for (const cache of caches) cache.delete(plan);
 }
 
 /** renderIgnitionJson, rendered once per node of a plan. */
@@ -33,10 +46,15 @@ export function nodeConfig(plan: ClusterPlan, node: NodePlan): string {
     : nodeIgnitionJson(plan, node);
 }
 
+/** A JSON string literal, or whitespace between tokens. */
+const STRING_OR_SPACE = /("(?:[^"\\]|\\.)*")|\s+/g;
+
 /**
  * renderIgnitionCompact from the node's text: the same JSON without the
- * whitespace (parsing the text costs less than rendering the config again).
+ * whitespace between tokens. The text is JSON.stringify's (indented), so
+ * this is what JSON.stringify without indentation gives, without parsing
+ * the text into objects or rendering the config again.
  */
 export function nodeIgnitionCompact(plan: ClusterPlan, node: NodePlan): string {
-  return JSON.stringify(JSON.parse(nodeIgnitionJson(plan, node)));
+  return nodeIgnitionJson(plan, node).replace(STRING_OR_SPACE, "$1");
 }

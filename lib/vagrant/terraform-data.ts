@@ -9,6 +9,7 @@ import {
 } from "cdktf";
 import { Construct, IValidation } from "constructs";
 import { ValidateTerraformVersion } from "cdktf/lib/validations/validate-terraform-version";
+import { metaArgumentsJson, onlyKnownKeys, ResourceKind } from "../core/resource-blocks";
 
 /** Props of TerraformData: the `input` and `triggers_replace` of a `terraform_data` resource. */
 export interface TerraformDataConfig extends TerraformMetaArguments {
@@ -45,6 +46,14 @@ class TerraformVersionCheck implements IValidation {
   }
 }
 
+/** Adds the Terraform version check to `stack` unless it has it. */
+function checkTerraformVersionOnce(stack: TerraformStack): void {
+  if (!validatedStacks.has(stack)) {
+    validatedStacks.add(stack);
+    stack.node.addValidation(new TerraformVersionCheck());
+  }
+}
+
 /**
  * Terraform's built-in `terraform_data` resource, synthesized exactly like
  * cdktf's DataResource. DataResource adds a validation to every resource that
@@ -66,11 +75,7 @@ export class TerraformData extends TerraformResource {
     });
     this.input = config.input;
     this.triggersReplace = config.triggersReplace;
-    const stack = TerraformStack.of(this);
-    if (!validatedStacks.has(stack)) {
-      validatedStacks.add(stack);
-      stack.node.addValidation(new TerraformVersionCheck());
-    }
+    checkTerraformVersionOnce(TerraformStack.of(this));
   }
 
   protected synthesizeAttributes(): Record<string, unknown> {
@@ -87,3 +92,25 @@ export class TerraformData extends TerraformResource {
     };
   }
 }
+
+/** `terraform_data` as a ResourceKind (many in one ResourceBlocks), with TerraformData's version check. */
+export const TERRAFORM_DATA: ResourceKind<TerraformDataConfig> = {
+  terraformResourceType: "terraform_data",
+  toJson(c) {
+    onlyKnownKeys("terraform_data", c, [
+      "input",
+      "triggersReplace",
+      "dependsOn",
+      "provider",
+      "lifecycle",
+      "provisioners",
+    ]);
+    return {
+      input: hashMapper(anyToTerraform)(c.input),
+      triggers_replace: hashMapper(anyToTerraform)(c.triggersReplace),
+      ...metaArgumentsJson(c),
+    };
+  },
+  construct: (scope, id, c) => new TerraformData(scope, id, c),
+  prepareStack: checkTerraformVersionOnce,
+};
