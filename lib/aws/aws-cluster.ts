@@ -160,9 +160,20 @@ export class AwsCluster extends Construct {
       cluster.artifactDirectory,
     );
     // Private keys inside: readable by the owner only, as the cluster's own node configs.
+    // Each text is made when its file is written (5,000 nodes: 60 MB never in memory at once).
     const nodes = this.plan.nodes;
     cluster._addTargetArtifacts(() =>
-      Object.fromEntries(nodes.map((n) => [n.userDataFile, { contents: n.userData, mode: 0o600 }])),
+      Object.fromEntries(
+        nodes.map((n) => [
+          n.userDataFile,
+          {
+            get contents() {
+              return n.userData;
+            },
+            mode: 0o600,
+          },
+        ]),
+      ),
     );
     this.plan.nodes.forEach((n, i) => rollout?.confirm(n.name, instances[i]));
     // The AWS plan's nodes are the cluster's, in the same order.

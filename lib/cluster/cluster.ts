@@ -188,9 +188,10 @@ export class CoreOsCluster extends Construct implements IFrontTarget {
         }
         for (const a of this.added) Object.assign(files, a.content.artifacts ?? {});
         for (const make of this.targetArtifacts) Object.assign(files, make());
-        releaseRendered(this.plan);
         return files;
       },
+      // The nodes' texts stay in memory until their files are written, not through the rest of the synth.
+      onWritten: () => releaseRendered(this.plan),
     });
   }
 

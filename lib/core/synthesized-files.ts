@@ -29,6 +29,7 @@ export function onSynthesize(
 
 /** A file with its permission bits. */
 export interface SynthesizedFile {
+  /** Its text; a getter is read when the file is written (one large text at a time). */
   readonly contents: string;
   /** e.g. 0o600 for a file that holds private keys. */
   readonly mode: number;
@@ -53,6 +54,11 @@ export interface SynthesizedFilesProps {
    * @default "cluster"
    */
   readonly folderProp?: string;
+  /**
+   * Called once the files are written (e.g. to let go of texts kept for them).
+   * @default - nothing
+   */
+  readonly onWritten?: () => void;
 }
 
 /** Lists the files written by the last synth, so the next one removes only its own stale files. */
@@ -69,6 +75,7 @@ export class SynthesizedFiles extends Construct {
   /** The folder, relative to the stack's working directory. */
   public readonly directory: string;
   private readonly files: SynthesizedFilesProps["files"];
+  private readonly onWritten?: () => void;
 
   constructor(scope: Construct, id: string, props: SynthesizedFilesProps) {
     super(scope, id);
@@ -78,6 +85,7 @@ export class SynthesizedFiles extends Construct {
     }
     this.directory = dir;
     this.files = props.files;
+    this.onWritten = props.onWritten;
     const stack = TerraformStack.of(this);
     this.assertFolderFree(stack, props.folderProp ?? "cluster");
     onSynthesize(this, (session) => this.write(session as SynthesisSession, stack));
@@ -130,6 +138,7 @@ export class SynthesizedFiles extends Construct {
       writeFileAtomically(target, contents, mode);
     }
     fs.writeFileSync(listPath, `${JSON.stringify(Object.keys(files).sort(), null, 2)}\n`);
+    this.onWritten?.();
   }
 }
 

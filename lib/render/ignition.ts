@@ -107,11 +107,30 @@ function gzipDeterministic(text: string): Buffer {
  * at 16 KiB.
  */
 export function file(path: string, contents: string, mode = 0o644): IgnitionFile {
-  const plain = dataUrl(contents);
-  const gzipped = `data:;base64,${gzipDeterministic(contents).toString("base64")}`;
-  return gzipped.length < plain.length
-    ? { path, mode, overwrite: true, contents: { source: gzipped, compression: "gzip" } }
-    : { path, mode, overwrite: true, contents: { source: plain } };
+  return { path, mode, overwrite: true, contents: encodedContents(contents) };
+}
+
+/**
+ * The last encodings made, by text: most files are the same on every node
+ * (scripts, units), and gzip at level 9 is most of a node's rendering time.
+ * Least recently used first; the texts of one node (its keys) soon leave.
+ */
+const encodings = new Map<string, IgnitionFile["contents"]>();
+const ENCODINGS_KEPT = 64;
+
+function encodedContents(contents: string): IgnitionFile["contents"] {
+  let encoded = encodings.get(contents);
+  if (encoded) {
+    encodings.delete(contents);
+  } else {
+    const plain = dataUrl(contents);
+    const gzipped = `data:;base64,${gzipDeterministic(contents).toString("base64")}`;
+    encoded =
+      gzipped.length < plain.length ? { source: gzipped, compression: "gzip" } : { source: plain };
+    if (encodings.size >= ENCODINGS_KEPT) encodings.delete(encodings.keys().next().value as string);
+  }
+  encodings.set(contents, encoded);
+  return encoded;
 }
 
 /**
