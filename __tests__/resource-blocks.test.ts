@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { App, TerraformStack, Testing } from "cdktf";
+import { App, TerraformOutput, TerraformStack, Testing } from "cdktf";
 import { Construct } from "constructs";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { Instance } from "@cdktf/provider-aws/lib/instance";
@@ -175,16 +175,43 @@ describe("ResourceBlocks: the blocks the provider classes would synthesize", () 
     expect(validations().length).toBe(before + 1);
   });
 
-  test("a config field the kind does not synthesize, or a name given twice, is an error", () => {
+  test.each([
+    ["aws_instance", EC2_INSTANCE],
+    ["aws_ec2_subnet_cidr_reservation", SUBNET_CIDR_RESERVATION],
+    ["aws_lb_target_group_attachment", TARGET_GROUP_ATTACHMENT],
+    ["terraform_data", TERRAFORM_DATA],
+  ] as [string, ResourceKind<object>][])(
+    "%s: a config field the kind does not synthesize is an error naming both",
+    (type, kind) => {
+      expect(() => kind.toJson({ typo: "x" })).toThrow(
+        new Error(`${type}: config key typo is not synthesized by its ResourceKind`),
+      );
+    },
+  );
+
+  test("a name given twice is an error; an empty set emits nothing", () => {
     const { stack, subnet } = referencedStack();
+    new ResourceBlocks(stack, "Empty", EC2_INSTANCE);
     const set = new ResourceBlocks(stack, "Set", SUBNET_CIDR_RESERVATION);
     const config = { subnetId: subnet.id, cidrBlock: "10.0.1.10/32", reservationType: "explicit" };
-    set.add("a", "a", { ...config, reservationTypo: "x" } as never);
-    expect(() => Testing.synth(stack)).toThrow(/config key reservationTypo is not synthesized/);
     set.add("b", "b", config);
     expect(() => set.add("c", "b", config)).toThrow(
-      /aws_ec2_subnet_cidr_reservation\.b is emitted twice/,
+      /aws_ec2_subnet_cidr_reservation\.b is emitted twice by blocks\/Set/,
     );
+    expect(resources(stack).aws_instance).toBeUndefined();
+  });
+
+  test("a reference: its address, an attribute (the same token each time), a dependency", () => {
+    const { stack } = referencedStack();
+    const set = new ResourceBlocks(stack, "Set", EC2_INSTANCE);
+    const node = set.add("core-01", "core_core-01", { ami: "ami-0123456789abcdef0" });
+    expect(node.address).toBe("aws_instance.core_core-01");
+    expect(node.get("private_dns")).toBe(node.get("private_dns"));
+    new TerraformOutput(stack, "dns", { value: node.get("private_dns") });
+    new Subnet(stack, "after", { vpcId: "vpc-1", cidrBlock: "10.0.2.0/24", dependsOn: [node] });
+    const config = JSON.parse(Testing.synth(stack));
+    expect(config.output.dns.value).toBe("${aws_instance.core_core-01.private_dns}");
+    expect(config.resource.aws_subnet.after.depends_on).toEqual(["aws_instance.core_core-01"]);
   });
 
   test("a reference to another stack inside the blocks is found when cdktf prepares the stacks", () => {
@@ -218,21 +245,24 @@ describe("ResourceBlocks: the blocks the provider classes would synthesize", () 
     expect(Object.keys(JSON.parse(blocks.network).output)).toHaveLength(1);
   });
 
-  test("with HCL output each resource is its provider class's construct", () => {
-    const saved = process.env.SYNTH_HCL_OUTPUT;
-    process.env.SYNTH_HCL_OUTPUT = "true";
-    try {
-      const { stack, subnet } = referencedStack();
-      const set = new ResourceBlocks(stack, "Set", EC2_INSTANCE);
-      set.add("core-01", "core_core-01", { ami: "ami-0123456789abcdef0", subnetId: subnet.id });
-      const made = stack.node.findAll().filter((c) => c instanceof Instance) as Instance[];
-      expect(made.map((i) => i.friendlyUniqueId)).toEqual(["core_core-01"]);
-      expect(stack.toHclTerraform().hcl).toContain('resource "aws_instance" "core_core-01"');
-    } finally {
-      if (saved === undefined) delete process.env.SYNTH_HCL_OUTPUT;
-      else process.env.SYNTH_HCL_OUTPUT = saved;
-    }
-  });
+  test.each(["true", "1"])(
+    "with SYNTH_HCL_OUTPUT=%s each resource is its provider class's construct",
+    (hcl) => {
+      const saved = process.env.SYNTH_HCL_OUTPUT;
+      process.env.SYNTH_HCL_OUTPUT = hcl;
+      try {
+        const { stack, subnet } = referencedStack();
+        const set = new ResourceBlocks(stack, "Set", EC2_INSTANCE);
+        set.add("core-01", "core_core-01", { ami: "ami-0123456789abcdef0", subnetId: subnet.id });
+        const made = stack.node.findAll().filter((c) => c instanceof Instance) as Instance[];
+        expect(made.map((i) => i.friendlyUniqueId)).toEqual(["core_core-01"]);
+        expect(stack.toHclTerraform().hcl).toContain('resource "aws_instance" "core_core-01"');
+      } finally {
+        if (saved === undefined) delete process.env.SYNTH_HCL_OUTPUT;
+        else process.env.SYNTH_HCL_OUTPUT = saved;
+      }
+    },
+  );
 });
 
 describe("AwsCluster: the same Terraform JSON with blocks or a construct per resource", () => {
