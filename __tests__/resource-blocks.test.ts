@@ -186,6 +186,8 @@ describe("ResourceBlocks: the blocks the provider classes would synthesize", () 
       expect(() => kind.toJson({ typo: "x" })).toThrow(
         new Error(`${type}: config key typo is not synthesized by its ResourceKind`),
       );
+      // An optional field left undefined is no field.
+      expect(() => kind.toJson({ typo: undefined })).not.toThrow();
     },
   );
 
