@@ -37,6 +37,12 @@ import { ProviderServer, startProviderServer } from "./support/provider-server";
  */
 const mirror = hasCommand("terraform") ? findAwsProviderMirror() : undefined;
 const TESTS_DIR = path.join(__dirname, "terraform");
+/** The test files of the default front stack (frontStack() unchanged): one run for the three. */
+const DEFAULT_FRONT_TESTS = [
+  "aws-front.tftest.hcl",
+  "aws-replace.tftest.hcl",
+  "aws-image-kept.tftest.hcl",
+] as const;
 
 describeWithRequirement(
   mirror !== undefined,
@@ -174,6 +180,35 @@ describeWithRequirement(
     const expectPass = (stackDir: string, ...args: string[]) =>
       terraformOk(args, stackDir, envFor(args));
 
+    /**
+     * frontStack() as it is, with the three test files written for exactly
+     * that configuration: synthesized, initialized and tested (-verbose: the
+     * plans) once for the three describes that read it.
+     */
+    let defaultFront: { stackDir: string; init: string; test: string } | undefined;
+    function frontTested(): { stackDir: string; init: string; test: string } {
+      if (!defaultFront) {
+        const stackDir = synthStack("front", (app) => frontStack(app), DEFAULT_FRONT_TESTS);
+        const init = expectPass(stackDir, "init", "-no-color");
+        const test = expectPass(stackDir, "test", "-no-color", "-verbose");
+        defaultFront = { stackDir, init, test };
+      }
+      return defaultFront;
+    }
+
+    /** What `terraform test` printed about one test file: from its start to its verdict. */
+    function fileOutput(output: string, testFile: string): string {
+      const start = output.indexOf(`tests/${testFile}... in progress`);
+      expect(start).toBeGreaterThanOrEqual(0);
+      const rest = output.slice(start);
+      const verdict = new RegExp(
+        `^tests/${testFile.replaceAll(".", "\\.")}\\.\\.\\. (pass|fail)$`,
+        "m",
+      ).exec(rest);
+      expect(verdict).not.toBeNull();
+      return rest.slice(0, (verdict?.index ?? 0) + (verdict?.[0].length ?? 0));
+    }
+
     /** The run blocks of a test file, in order (blocks as `terraform fmt` writes them). */
     const runBlocks = (text: string) => [...text.matchAll(/^run "([^"]+)" \{\n[\s\S]*?^\}\n/gm)];
 
@@ -296,8 +331,7 @@ describeWithRequirement(
       let stackDir = "";
       let init = "";
       beforeAll(() => {
-        stackDir = synthStack("front", (app) => frontStack(app), ["aws-front.tftest.hcl"]);
-        init = expectPass(stackDir, "init", "-no-color");
+        ({ stackDir, init } = frontTested());
       });
 
       it("terraform init installs hashicorp/aws 5.100.0 from the offline mirror", () => {
@@ -313,10 +347,12 @@ describeWithRequirement(
       });
 
       it("terraform test: mocked apply, front, nodes and security assertions pass", () => {
-        const out = expectPass(stackDir, "test", "-no-color", "-filter=tests/aws-front.tftest.hcl");
+        const out = fileOutput(frontTested().test, "aws-front.tftest.hcl");
         expect(out).toContain('run "mocked_apply"... pass');
         expect(out).toContain('run "security_sweep"... pass');
-        expect(out).toMatch(/Success! 2 passed, 0 failed\./);
+        // Those two runs and no other.
+        expect(out.match(/^\s*run "[^"]+"\.\.\. \w+$/gm)).toHaveLength(2);
+        expect(out).toMatch(/\.\.\. pass$/);
       });
 
       it("terraform graph: the load balancer and nodes wait for the routes, the gateway and the reservations", () => {
@@ -359,33 +395,13 @@ describeWithRequirement(
           .map((l) => l.trim());
       }
 
-      function replacementPlans(
-        name: string,
-        edit?: (config: {
-          resource: Record<string, Record<string, Record<string, unknown>>>;
-        }) => void,
-      ) {
-        const stackDir = synthStack(name, (app) => frontStack(app), ["aws-replace.tftest.hcl"]);
-        if (edit) {
-          const file = path.join(stackDir, "cdk.tf.json");
-          const config = JSON.parse(fs.readFileSync(file, "utf8"));
-          edit(config);
-          fs.writeFileSync(file, JSON.stringify(config));
-        }
-        expectPass(stackDir, "init", "-no-color");
-        const out = expectPass(
-          stackDir,
-          "test",
-          "-no-color",
-          "-verbose",
-          "-filter=tests/aws-replace.tftest.hcl",
-        );
+      function replacementPlans(out: string) {
         return { group: planOf(out, "target_group_replaced"), node: planOf(out, "node_replaced") };
       }
 
       let plans = { group: [] as string[], node: [] as string[] };
       beforeAll(() => {
-        plans = replacementPlans("replace");
+        plans = replacementPlans(fileOutput(frontTested().test, "aws-replace.tftest.hcl"));
       });
 
       it("a replaced target group is created before the old one goes; its listener moves over in place", () => {
@@ -411,9 +427,23 @@ describeWithRequirement(
       });
 
       it("without create_before_destroy the same check fails: the old group would go first", () => {
-        const { group } = replacementPlans("replace-unsafe", (config) => {
-          delete config.resource.aws_lb_target_group.core_front_web.lifecycle;
-        });
+        const stackDir = synthStack("replace-unsafe", (app) => frontStack(app), [
+          "aws-replace.tftest.hcl",
+        ]);
+        const file = path.join(stackDir, "cdk.tf.json");
+        const config = JSON.parse(fs.readFileSync(file, "utf8"));
+        delete config.resource.aws_lb_target_group.core_front_web.lifecycle;
+        fs.writeFileSync(file, JSON.stringify(config));
+        expectPass(stackDir, "init", "-no-color");
+        const { group } = replacementPlans(
+          expectPass(
+            stackDir,
+            "test",
+            "-no-color",
+            "-verbose",
+            "-filter=tests/aws-replace.tftest.hcl",
+          ),
+        );
         expect(group).toContain('-/+ resource "aws_lb_target_group" "core_front_web" {');
         expect(group).not.toContain('+/- resource "aws_lb_target_group" "core_front_web" {');
       });
@@ -605,16 +635,7 @@ describeWithRequirement(
 
     describe("drift guard", () => {
       it("by default a newer AMI does not replace running nodes", () => {
-        const stackDir = synthStack("kept", (app) => frontStack(app), [
-          "aws-image-kept.tftest.hcl",
-        ]);
-        expectPass(stackDir, "init", "-no-color");
-        const out = expectPass(
-          stackDir,
-          "test",
-          "-no-color",
-          "-filter=tests/aws-image-kept.tftest.hcl",
-        );
+        const out = fileOutput(frontTested().test, "aws-image-kept.tftest.hcl");
         expect(out).toContain('run "newer_image_published"... pass');
       });
 

@@ -198,7 +198,57 @@ function readyCheck(root: string) {
   return sh(["sh", script], undefined, { PATH: `${SYSTEMCTL_STAND_IN}:${process.env.PATH}` });
 }
 
+/**
+ * Runs the synthesized token step as Terraform's local-exec would, in a scratch folder.
+ * Without blocking: the step that waits out curl's bound (15 s) runs while the members boot.
+ */
+async function runStep(discovery: EtcdDiscovery, props: Partial<CoreOsClusterProps> = {}) {
+  const ws = workspace({ ...base(discovery), ...props });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "token-step-"));
+  const since = Date.now();
+  const child = spawnInSandbox("sh", ["-c", ws.tokenCommand()], {
+    cwd: dir,
+    env: process.env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let text = "";
+  child.stdout?.on("data", (c: Buffer) => (text += c.toString()));
+  child.stderr?.on("data", (c: Buffer) => (text += c.toString()));
+  const timer = setTimeout(() => child.kill("SIGKILL"), 120_000);
+  const status = await new Promise<number | null>((resolve) => child.once("close", resolve));
+  clearTimeout(timer);
+  const out = {
+    status,
+    out: text,
+    seconds: (Date.now() - since) / 1000,
+    dir,
+    written: fs.existsSync(path.join(dir, "discovery.env")),
+  };
+  ws.cleanup();
+  return out;
+}
+
 describeWithEtcd("etcd discovery with a fresh token per cluster generation", () => {
+  // A service that accepts connections and never answers: the token step against it waits
+  // out its bound, started first so that the rest of the file runs meanwhile.
+  let silent: ChildProcess | undefined;
+  let neverAnswers: ReturnType<typeof runStep>;
+  beforeAll(async () => {
+    net();
+    silent = spawnInSandbox(
+      process.execPath,
+      ["-e", "require('net').createServer(() => {}).listen(2379, '192.168.56.252')"],
+      { stdio: "ignore" },
+    );
+    await sleep(500);
+    neverAnswers = runStep(EtcdDiscovery.selfHosted("http://192.168.56.252:2379"));
+    neverAnswers.catch(() => undefined); // its test reports a failure
+  });
+  afterAll(async () => {
+    await neverAnswers?.catch(() => undefined);
+    silent?.kill("SIGKILL");
+  });
+
   describeWithTool("terraform", TERRAFORM_RELEASE, "real Terraform makes the tokens", () => {
     jest.setTimeout(300_000);
     const service = new DiscoveryService();
@@ -346,63 +396,36 @@ describeWithEtcd("etcd discovery with a fresh token per cluster generation", () 
   describe("the deploy's token step fails with a message, never hangs", () => {
     jest.setTimeout(240_000);
     const service = new DiscoveryService();
-    let silent: ChildProcess | undefined;
-    beforeAll(async () => {
-      await service.start();
-      // A service that accepts connections and never answers.
-      silent = spawnInSandbox(
-        process.execPath,
-        ["-e", "require('net').createServer(() => {}).listen(2379, '192.168.56.252')"],
-        { stdio: "ignore" },
-      );
-      await sleep(500);
-    });
-    afterAll(async () => {
-      silent?.kill("SIGKILL");
-      await service.stop();
-    });
+    beforeAll(() => service.start());
+    afterAll(() => service.stop());
 
-    /** Runs the synthesized token step as Terraform's local-exec would, in a scratch folder. */
-    function runStep(discovery: EtcdDiscovery, props: Partial<CoreOsClusterProps> = {}) {
-      const ws = workspace({ ...base(discovery), ...props });
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "token-step-"));
-      const since = Date.now();
-      const r = sh(["sh", "-c", ws.tokenCommand()], dir, {}, 120_000);
-      const out = {
-        ...r,
-        seconds: (Date.now() - since) / 1000,
-        dir,
-        written: fs.existsSync(path.join(dir, "discovery.env")),
-      };
-      ws.cleanup();
-      return out;
-    }
-
-    it("a token of another size", () => {
+    it("a token of another size", async () => {
       const id = "0123456789abcdef0123456789abcdef";
       putV2(`${SERVICE}/v2/keys/_etcd/registry/${id}/_config/size`, "5");
-      const r = runStep(EtcdDiscovery.existingToken(`${SERVICE}/v2/keys/_etcd/registry/${id}`));
+      const r = await runStep(
+        EtcdDiscovery.existingToken(`${SERVICE}/v2/keys/_etcd/registry/${id}`),
+      );
       expect(r.status).not.toBe(0);
       expect(r.out).toContain("is for 5 members, but the cluster bootstraps 3");
       expect(r.written).toBe(false);
     });
 
-    it("a spent token (members registered on it)", () => {
+    it("a spent token (members registered on it)", async () => {
       const id = "fedcba9876543210fedcba9876543210";
       const key = `${SERVICE}/v2/keys/_etcd/registry/${id}`;
       putV2(`${key}/_config/size`, "3");
       putV2(`${key}/8e9e05c52164694d`, "core-01=https://192.168.56.101:2380");
-      const r = runStep(EtcdDiscovery.existingToken(key));
+      const r = await runStep(EtcdDiscovery.existingToken(key));
       expect(r.status).not.toBe(0);
       expect(r.out).toContain("is spent");
       expect(r.written).toBe(false);
     });
 
-    it("a fresh token of the right size passes", () => {
+    it("a fresh token of the right size passes", async () => {
       const id = "00112233445566778899aabbccddeeff";
       const key = `${SERVICE}/v2/keys/_etcd/registry/${id}`;
       putV2(`${key}/_config/size`, "3");
-      const r = runStep(EtcdDiscovery.existingToken(key));
+      const r = await runStep(EtcdDiscovery.existingToken(key));
       expect(r.out).toContain("a new token for 3 members");
       expect(fs.readFileSync(path.join(r.dir, "discovery.env"), "utf8")).toBe(
         `ETCD_DISCOVERY=${key}\n`,
@@ -421,34 +444,34 @@ describeWithEtcd("etcd discovery with a fresh token per cluster generation", () 
       );
     });
 
-    it("a self-hosted service that is down", () => {
-      const r = runStep(EtcdDiscovery.selfHosted("http://192.168.56.251:2379"));
+    it("a self-hosted service that is down", async () => {
+      const r = await runStep(EtcdDiscovery.selfHosted("http://192.168.56.251:2379"));
       expect(r.status).not.toBe(0);
       expect(r.out).toContain("no answer from the discovery service http://192.168.56.251:2379");
       expect(r.written).toBe(false);
     });
 
-    it("a service that accepts and never answers: bounded by curl's timeout", () => {
-      const r = runStep(EtcdDiscovery.selfHosted("http://192.168.56.252:2379"));
+    it("a service that accepts and never answers: bounded by curl's timeout", async () => {
+      const r = await neverAnswers;
       expect(r.status).not.toBe(0);
       expect(r.out).toContain("within 15 s");
       expect(r.seconds).toBeLessThan(100); // the step's own bound is 15 s; this only rules out a hang
     });
 
-    it("the public service out of reach says it is deprecated and what to use instead", () => {
-      const r = runStep(EtcdDiscovery.publicService());
+    it("the public service out of reach says it is deprecated and what to use instead", async () => {
+      const r = await runStep(EtcdDiscovery.publicService());
       expect(r.status).not.toBe(0);
       expect(r.out).toContain("https://discovery.etcd.io/new?size=3");
       expect(r.out).toContain("deprecated and unreliable");
       expect(r.written).toBe(false);
     });
 
-    it("v3 discovery: each run puts a new token's size on the service (etcd's v3 API)", () => {
+    it("v3 discovery: each run puts a new token's size on the service (etcd's v3 API)", async () => {
       const props = {
         etcd: { imageTag: "v3.6.4", discovery: EtcdDiscovery.v3({ endpoints: [SERVICE] }) },
       };
-      const first = runStep(EtcdDiscovery.v3({ endpoints: [SERVICE] }), props);
-      const second = runStep(EtcdDiscovery.v3({ endpoints: [SERVICE] }), props);
+      const first = await runStep(EtcdDiscovery.v3({ endpoints: [SERVICE] }), props);
+      const second = await runStep(EtcdDiscovery.v3({ endpoints: [SERVICE] }), props);
       const env = (d: string) => fs.readFileSync(path.join(d, "discovery.env"), "utf8");
       const id = (d: string) => /^ETCD_DISCOVERY_TOKEN=([0-9a-f]{32})$/m.exec(env(d))?.[1];
       expect(id(first.dir)).toBeDefined();

@@ -51,6 +51,7 @@ import { StandIns } from "./support/stand-ins";
 import { sharedStateApps, testApp } from "./support/state";
 import { tempOutdir } from "./support/synth";
 import { findAwsProviderMirror, runTerraform, writeMirrorCliConfig } from "./support/terraform";
+import { startProviderServer } from "./support/provider-server";
 import { describeWithRequirement, describeWithTool, hasCommand } from "./support/tools";
 
 /*
@@ -982,8 +983,10 @@ describe("hostile strings in AWS props are rejected, or kept for Terraform", () 
     "terraform or an offline mirror of hashicorp/aws is missing (see __tests__/aws-terraform.test.ts)",
     "Terraform reads every hostile file content and accepted tag value as given",
     () => {
-      it("terraform validate, then a mocked plan asserts user data and tags", () => {
+      it("terraform validate, then a mocked plan asserts user data and tags", async () => {
         const outdir = tempOutdir();
+        // One hashicorp/aws process for validate and test (see startProviderServer).
+        const provider = await startProviderServer(mirror as string, "hashicorp/aws", outdir);
         const app = testApp({ outdir });
         const stack = new TerraformStack(app, "hostile");
         const files = CORPUS.map((h, i) => ({ path: `/opt/h${i}`, contents: h }));
@@ -1021,17 +1024,26 @@ describe("hostile strings in AWS props are rejected, or kept for Terraform", () 
           `mock_provider "aws" {\n  source = "./tests/mocks"\n}\n\nrun "hostile" {\n  command = plan\n\n${asserts.join("\n")}\n}\n`,
         );
         const env = { TF_CLI_CONFIG_FILE: writeMirrorCliConfig(outdir, mirror as string) };
-        for (const args of [
-          ["init", "-no-color"],
-          ["validate", "-no-color"],
-          ["test", "-no-color"],
-        ]) {
-          const r = runTerraform(args, stackDir, env);
-          expect({ args, status: r.status, output: r.status === 0 ? "" : r.output }).toEqual({
-            args,
-            status: 0,
-            output: "",
-          });
+        try {
+          for (const args of [
+            ["init", "-no-color"],
+            ["validate", "-no-color"],
+            ["test", "-no-color"],
+          ]) {
+            // init installs the provider from the mirror; the others use the running one.
+            const r = runTerraform(
+              args,
+              stackDir,
+              args[0] === "init" ? env : { ...env, ...provider.env },
+            );
+            expect({ args, status: r.status, output: r.status === 0 ? "" : r.output }).toEqual({
+              args,
+              status: 0,
+              output: "",
+            });
+          }
+        } finally {
+          await provider.stop();
         }
         console.log(
           `hostile strings through Terraform: ${CORPUS.length} file contents, ${tagValues.length} tag values, ${tagKeys.length} tag keys`,

@@ -34,6 +34,7 @@ import { testApp } from "./support/state";
 import { tempOutdir } from "./support/synth";
 import { findAwsProviderMirror, runTerraform, writeMirrorCliConfig } from "./support/terraform";
 import { describeWithRequirement, hasCommand } from "./support/tools";
+import { startProviderServer } from "./support/provider-server";
 
 /*
  * Property-based tests (fast-check): random valid specs always synthesize;
@@ -362,32 +363,43 @@ describeWithRequirement(
   "terraform or an offline mirror of hashicorp/aws is missing (see __tests__/aws-terraform.test.ts)",
   "a sample of random specs passes terraform validate (AWS target)",
   () => {
-    it(`terraform init + validate on ${TERRAFORM_RUNS} specs (public and private nodes in turn)`, () => {
+    it(`terraform init + validate on ${TERRAFORM_RUNS} specs (public and private nodes in turn)`, async () => {
       const outdir = tempOutdir();
       let runs = 0;
       const env = { TF_CLI_CONFIG_FILE: writeMirrorCliConfig(outdir, mirror as string) };
-      fc.assert(
-        fc.property(specArb, (spec) => {
-          const app = testApp({ outdir: fs.mkdtempSync(path.join(outdir, "spec-")) });
-          build(app, spec, "aws", runs++ % 2 === 1);
-          app.synth();
-          const stackDir = path.join(app.outdir, "stacks", "p");
-          for (const args of [
-            ["init", "-no-color"],
-            ["validate", "-no-color"],
-          ]) {
-            const r = runTerraform(args, stackDir, env);
-            expect({ args, status: r.status, out: r.status ? r.output : "" }).toEqual({
-              args,
-              status: 0,
-              out: "",
-            });
-          }
-          count("terraform validate");
-        }),
-        params(TERRAFORM_RUNS),
-      );
-      fs.rmSync(outdir, { recursive: true, force: true });
+      // One hashicorp/aws process for every validate (see startProviderServer).
+      const provider = await startProviderServer(mirror as string, "hashicorp/aws", outdir);
+      try {
+        fc.assert(
+          fc.property(specArb, (spec) => {
+            const app = testApp({ outdir: fs.mkdtempSync(path.join(outdir, "spec-")) });
+            build(app, spec, "aws", runs++ % 2 === 1);
+            app.synth();
+            const stackDir = path.join(app.outdir, "stacks", "p");
+            for (const args of [
+              ["init", "-no-color"],
+              ["validate", "-no-color"],
+            ]) {
+              // init installs the provider from the mirror; validate uses the running one.
+              const r = runTerraform(
+                args,
+                stackDir,
+                args[0] === "init" ? env : { ...env, ...provider.env },
+              );
+              expect({ args, status: r.status, out: r.status ? r.output : "" }).toEqual({
+                args,
+                status: 0,
+                out: "",
+              });
+            }
+            count("terraform validate");
+          }),
+          params(TERRAFORM_RUNS),
+        );
+      } finally {
+        await provider.stop();
+        fs.rmSync(outdir, { recursive: true, force: true });
+      }
     });
   },
 );

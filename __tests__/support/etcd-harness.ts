@@ -9,6 +9,30 @@ import { applyCloudinitEnvironment, decodeContent } from "./cloud-config-schema"
 import { sandboxAvailable, SANDBOX_REQUIREMENT, spawnInSandbox, spawnSyncInSandbox } from "./netns";
 import { describeWithRequirement, describeWithTool } from "./tools";
 
+const ETCDCTL_ENV = () => ({ PATH: process.env.PATH, ETCDCTL_API: "3" });
+
+/** etcdctl's arguments: the endpoints, its timeouts, the client's TLS files, the command. */
+function etcdctlArgs(
+  endpoints: readonly string[],
+  args: readonly string[],
+  credentials: ClientCredentials | null,
+): string[] {
+  const tls = credentials
+    ? [
+        `--cacert=${credentials.cacert}`,
+        ...(credentials.cert ? [`--cert=${credentials.cert}`] : []),
+        ...(credentials.key ? [`--key=${credentials.key}`] : []),
+      ]
+    : [];
+  return [
+    `--endpoints=${endpoints.join(",")}`,
+    "--dial-timeout=2s",
+    "--command-timeout=5s",
+    ...tls,
+    ...args,
+  ];
+}
+
 /**
  * Runs the etcd members described by synthesized Ignition files as real
  * `etcd` processes on this machine. Each machine's files (its etcd settings,
@@ -187,25 +211,38 @@ export class EtcdTestCluster {
     timeoutMs = 8000,
     credentials: ClientCredentials | null = this.client,
   ) {
-    const tls = credentials
-      ? [
-          `--cacert=${credentials.cacert}`,
-          ...(credentials.cert ? [`--cert=${credentials.cert}`] : []),
-          ...(credentials.key ? [`--key=${credentials.key}`] : []),
-        ]
-      : [];
-    const r = spawnSyncInSandbox(
-      "etcdctl",
-      [
-        `--endpoints=${endpoints.join(",")}`,
-        "--dial-timeout=2s",
-        "--command-timeout=5s",
-        ...tls,
-        ...args,
-      ],
-      { env: { PATH: process.env.PATH, ETCDCTL_API: "3" }, encoding: "utf8", timeout: timeoutMs },
-    );
+    const r = spawnSyncInSandbox("etcdctl", etcdctlArgs(endpoints, args, credentials), {
+      env: ETCDCTL_ENV(),
+      encoding: "utf8",
+      timeout: timeoutMs,
+    });
     return { ok: r.status === 0, out: `${r.stdout ?? ""}${r.stderr ?? ""}` };
+  }
+
+  /**
+   * The same, without blocking: several calls that each wait out etcdctl's
+   * command timeout (a refused client retries until then) run side by side.
+   */
+  etcdctlAsync(
+    endpoints: readonly string[],
+    args: string[],
+    timeoutMs = 8000,
+    credentials: ClientCredentials | null = this.client,
+  ): Promise<{ ok: boolean; out: string }> {
+    const child = spawnInSandbox("etcdctl", etcdctlArgs(endpoints, args, credentials), {
+      env: ETCDCTL_ENV(),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout?.on("data", (c: Buffer) => (out += c.toString()));
+    child.stderr?.on("data", (c: Buffer) => (out += c.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    return new Promise((resolve) =>
+      child.once("close", (code) => {
+        clearTimeout(timer);
+        resolve({ ok: code === 0, out });
+      }),
+    );
   }
 
   /** Endpoints of members still running. */
