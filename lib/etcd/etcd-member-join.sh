@@ -6,9 +6,10 @@
 #   join     (before etcd-member starts) data on disk: start as before. The
 #            cluster answers: remove this node's stale member entry (its data
 #            is gone), add it back as a learner, start with state "existing".
-#            Nobody answers: a member of the bootstrap starts with the static
-#            settings and, with discovery, the cluster's token (day 1); any
-#            other member waits for the cluster.
+#            Nobody answers (or no endpoint takes a connection): a member of
+#            the bootstrap starts with the static settings and, with
+#            discovery, the cluster's token (day 1); any other member waits
+#            for the cluster.
 #   promote  (after etcd-member starts) turn the learner into a voting member
 #            once it has caught up.
 #   leave    (on a node that is no longer a member) remove its old entry.
@@ -35,6 +36,29 @@ ctl() {
 }
 
 waited_too_long() { [ "$(date +%s)" -ge "$deadline" ]; }
+
+# True when no endpoint takes a TCP connection: each refuses it or cannot be
+# reached, so no etcd runs there to answer. A member that is slow or busy
+# still takes the connection (and then answers `member list`, or times out
+# there). On a cluster's first boot this saves etcdctl's command timeout
+# (15 s: etcdctl 3.4 keeps dialling refused endpoints until then).
+nobody_listens() {
+  local endpoint hostport
+  local -a endpoints
+  IFS=, read -ra endpoints <<<"$ETCD_JOIN_ENDPOINTS"
+  for endpoint in "${endpoints[@]}"; do
+    hostport=${endpoint#*://}
+    hostport=${hostport%%/*}
+    # 0: it listens; 124: no answer within 2 s (dropped on the way, not refused).
+    # The inner bash expands $1 and $2 (the address as arguments, never as code).
+    # shellcheck disable=SC2016
+    if timeout 2 bash -c 'exec 3<>"/dev/tcp/$1/$2"' _ "${hostport%:*}" "${hostport##*:}" 2>/dev/null; then
+      return 1
+    elif [ $? -eq 124 ]; then
+      return 1
+    fi
+  done
+}
 
 # `member list` lines: id, status, name, peer urls, client urls, is learner.
 # Prints "id status learner" of this node's entry (same peer URL or name), if any.
@@ -82,6 +106,11 @@ join() {
   fi
   local list entry id status learner out
   while :; do
+    if [ "${ETCD_JOIN_BOOTSTRAP:-false}" = true ] && nobody_listens; then
+      log "no member listens: bootstrapping with the static settings"
+      write_runtime
+      return 0
+    fi
     if ! list=$(ctl member list 2>&1); then
       if [ "${ETCD_JOIN_BOOTSTRAP:-false}" = true ]; then
         log "no member answers: bootstrapping with the static settings"
