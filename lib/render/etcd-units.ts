@@ -72,11 +72,25 @@ function runtimeDependency(plan: ClusterPlan): string {
 export const ETCD_JOIN_SCRIPT = "/opt/etcd/etcd-member-join";
 export const ETCD_JOIN_ENV_FILE = "/etc/etcd/join.env";
 
-/** The script's text (a shell file next to this module, so shellcheck can read it too). */
-export const ETCD_JOIN_SCRIPT_TEXT = fs.readFileSync(
-  path.join(__dirname, "..", "etcd", "etcd-member-join.sh"),
-  "utf8",
+/**
+ * The script as a node gets it: the shell file next to this module (which
+ * shellcheck reads too) without its comment lines, since every byte counts
+ * against EC2's 16 KiB of user data; its shellcheck directives stay.
+ */
+export const ETCD_JOIN_SCRIPT_TEXT = withoutCommentLines(
+  fs.readFileSync(path.join(__dirname, "..", "etcd", "etcd-member-join.sh"), "utf8"),
+  "# etcd-member-join, from coreos-cluster-cdktf (commented: lib/etcd/etcd-member-join.sh)",
 );
+
+/** `script` with its first line, `header`, and the rest without whole-line comments or blank lines. */
+export function withoutCommentLines(script: string, header: string): string {
+  const [shebang, ...rest] = script.split("\n");
+  const kept = rest.filter((line) => {
+    const t = line.trim();
+    return t !== "" && (!t.startsWith("#") || t.startsWith("# shellcheck "));
+  });
+  return `${[shebang, header, ...kept].join("\n")}\n`;
+}
 
 /**
  * `/etc/etcd/join.env`: what the membership script needs. It depends only on
