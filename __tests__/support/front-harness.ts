@@ -105,7 +105,9 @@ export class FrontTestbed {
       serverStateFile: this.stateFile,
     });
     // The monitor URL binds the bed's own address: 127.0.0.1 is shared by every bed and clone.
+    // Every connection is logged (the front skips empty ones): tests account for each by its port.
     return text
+      .replace("  option dontlognull\n", "")
       .replace(
         `bind 127.0.0.1:${this.ports.http + 404}`,
         `bind ${this.frontAddress}:${this.ports.http + 404}`,
@@ -148,7 +150,9 @@ export class FrontTestbed {
     const cfg = path.join(this.dir, "haproxy.cfg");
     fs.writeFileSync(cfg, this.config(plan));
     const child = spawn("haproxy", ["-W", "-db", "-f", cfg], { stdio: ["ignore", "pipe", "pipe"] });
-    const keep = (c: Buffer) => (this.haproxyLog = (this.haproxyLog + c.toString()).slice(-50000));
+    // Enough for every connection log line of a test's run (~100 bytes each).
+    const keep = (c: Buffer) =>
+      (this.haproxyLog = (this.haproxyLog + c.toString()).slice(-2_000_000));
     child.stdout?.on("data", keep);
     child.stderr?.on("data", keep);
     this.haproxy = child;
@@ -370,8 +374,11 @@ export class LineClient {
   private waiting?: { resolve: (l: string) => void; reject: (e: Error) => void };
   private closed?: Error;
 
+  private readonly port?: number;
+
   private constructor(socket: net.Socket) {
     this.socket = socket;
+    this.port = socket.localPort;
     socket.on("data", (c) => {
       this.buffer += c.toString();
       const i = this.buffer.indexOf("\n");
@@ -399,6 +406,11 @@ export class LineClient {
     });
   }
 
+  /** The client's port (kept once closed): HAProxy's log names the connection by it. */
+  get localPort(): number | undefined {
+    return this.port;
+  }
+
   /** Sends a line; resolves to the answering node's name. */
   ask(line: string, timeoutMs = 5000): Promise<string> {
     if (this.closed) return Promise.reject(this.closed);
@@ -421,4 +433,32 @@ export class LineClient {
   close(): void {
     this.socket.destroy();
   }
+}
+
+/** A TCP connection as HAProxy's `option tcplog` line tells it. */
+export interface TcpLogEntry {
+  readonly clientPort: number;
+  readonly server: string;
+  /** Termination state, e.g. "--" (normal), "D-" (killed: its server was marked down). */
+  readonly termination: string;
+  /** Connection retries; redispatched to another server when it starts with "+". */
+  readonly retries: string;
+}
+
+/** The tcplog lines of `frontend` in HAProxy's log, by client port. */
+export function tcpLogEntries(log: string, frontend: string): Map<number, TcpLogEntry> {
+  const entries = new Map<number, TcpLogEntry>();
+  const line = new RegExp(
+    `^\\S+:(\\d+) \\[[^\\]]+\\] ${frontend} \\S+/(\\S+) \\S+ \\d+ (\\S+) \\d+/\\d+/\\d+/\\d+/(\\S+) `,
+    "gm",
+  );
+  for (const m of log.matchAll(line)) {
+    entries.set(Number(m[1]), {
+      clientPort: Number(m[1]),
+      server: m[2],
+      termination: m[3],
+      retries: m[4],
+    });
+  }
+  return entries;
 }
