@@ -42,6 +42,13 @@ export {
   ETCD_TLS_DIR,
   ETCD_TLS_FILES,
 } from "./render/etcd-environment";
+export {
+  ResourceBlocks,
+  ResourceKind,
+  ResourceReference,
+  MetaArgumentsConfig,
+  metaArgumentsJson,
+} from "./core/resource-blocks";
 export { ContainerImage } from "./core/container-image";
 export { DEFAULT_IMAGES } from "./core/default-images";
 export {
