@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { X509Certificate } from "node:crypto";
 import { Testing, TerraformStack } from "cdktf";
 import { CoreOsCluster, ETCD_TLS_FILES, EtcdTls, STATE_DIRECTORY_CONTEXT } from "../lib";
+import { RENEW_BEFORE_DAYS } from "../lib/etcd/tls";
 import { issueLeaf, newCertificateAuthority } from "../lib/etcd/certificates";
 import { fileText as ignitionFileText, IgnitionConfig } from "../lib/render/ignition";
 import { describeWithTool } from "./support/tools";
@@ -14,8 +15,13 @@ import { describeWithTool } from "./support/tools";
  * CA and every certificate, 0700/0600, so a second synth gives byte-identical
  * node configs; a certificate is reissued only when what it says changes.
  */
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
 function stateDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), "pki-state-"));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pki-state-"));
+  dirs.push(dir);
+  return dir;
 }
 
 function cluster(state: string, props: ConstructorParameters<typeof CoreOsCluster>[2] = {}) {
@@ -29,12 +35,8 @@ function fileOf(ignition: string, p: string): string | undefined {
   return f ? ignitionFileText(f) : undefined;
 }
 
-const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
-
 describe("the state folder keeps etcd's keys", () => {
   const state = stateDir();
-  dirs.push(state);
   const first = cluster(state);
 
   it("makes the CA and certificates on the first synth, private to the owner", () => {
@@ -82,7 +84,6 @@ describe("a CA of your own", () => {
 
   it("signs the member and client certificates", () => {
     const state = stateDir();
-    dirs.push(state);
     const c = cluster(state, { etcd: { tls: EtcdTls.fromCa(ca) } });
     const caCert = new X509Certificate(ca.certificatePem);
     expect(fileOf(c.nodes[0].ignition, ETCD_TLS_FILES.ca)).toBe(ca.certificatePem);
@@ -94,7 +95,6 @@ describe("a CA of your own", () => {
   it("is checked: a key that does not match, text that is not PEM", () => {
     const other = newCertificateAuthority("other", 365);
     const state = stateDir();
-    dirs.push(state);
     expect(() =>
       cluster(state, {
         etcd: {
@@ -112,12 +112,63 @@ describe("a CA of your own", () => {
     ).toThrow(/etcd\.tls\.certificatePem: got "nope"; allowed: a PEM X.509 certificate/);
     expect(fs.readdirSync(state)).toEqual([]);
   });
+
+  it("is checked: not a CA, a key that is no key, a CA about to expire", () => {
+    const state = stateDir();
+    const leaf = issueLeaf(
+      ca,
+      { commonName: "not-a-ca", dnsNames: [], ipAddresses: [], server: true, client: false },
+      365,
+    );
+    expect(() => cluster(state, { etcd: { tls: EtcdTls.fromCa(leaf) } })).toThrow(
+      /etcd\.tls\.certificatePem: got "CN=not-a-ca"; allowed: a CA certificate \(basicConstraints CA:TRUE\)/,
+    );
+    expect(() =>
+      cluster(state, {
+        etcd: { tls: EtcdTls.fromCa({ certificatePem: ca.certificatePem, privateKeyPem: "nope" }) },
+      }),
+    ).toThrow(
+      /etcd\.tls\.privateKeyPem: got "\(not shown\)"; allowed: a PEM private key \(PKCS#8, SEC1 or PKCS#1\)/,
+    );
+    const expiring = newCertificateAuthority("expiring", RENEW_BEFORE_DAYS - 1);
+    const soon = new X509Certificate(expiring.certificatePem).validTo;
+    expect(() => cluster(state, { etcd: { tls: EtcdTls.fromCa(expiring) } })).toThrow(
+      `etcd.tls.certificatePem: got "valid to ${soon}"; allowed: a CA valid for more than ${RENEW_BEFORE_DAYS} days`,
+    );
+    // Just long enough is accepted.
+    const enough = newCertificateAuthority("enough", RENEW_BEFORE_DAYS + 2);
+    expect(() => cluster(stateDir(), { etcd: { tls: EtcdTls.fromCa(enough) } })).not.toThrow();
+    expect(fs.readdirSync(state)).toEqual([]);
+  });
+
+  it("from files: read from the deploying machine, or named when missing", () => {
+    const dir = stateDir();
+    fs.writeFileSync(path.join(dir, "ca.crt"), ca.certificatePem);
+    fs.writeFileSync(path.join(dir, "ca.key"), ca.privateKeyPem, { mode: 0o600 });
+    const state = stateDir();
+    const c = cluster(state, {
+      etcd: { tls: EtcdTls.fromCaFiles(path.join(dir, "ca.crt"), path.join(dir, "ca.key")) },
+    });
+    expect(fileOf(c.nodes[0].ignition, ETCD_TLS_FILES.ca)).toBe(ca.certificatePem);
+    expect(() =>
+      cluster(stateDir(), {
+        etcd: { tls: EtcdTls.fromCaFiles(path.join(dir, "gone.crt"), path.join(dir, "gone.key")) },
+      }),
+    ).toThrow(
+      new RegExp(
+        `etcd\\.tls\\.certificatePem: got "\\(no file ${dir}/gone\\.crt\\)"; allowed: a PEM X\\.509 certificate[\\s\\S]*etcd\\.tls\\.privateKeyPem: got "\\(not shown\\)"`,
+      ),
+    );
+    expect(EtcdTls.disabled().enabled).toBe(false);
+    expect(EtcdTls.fromCaFiles(path.join(dir, "ca.crt"), path.join(dir, "ca.key")).enabled).toBe(
+      true,
+    );
+  });
 });
 
 describeWithTool("openssl", "openssl", "openssl accepts the certificates", () => {
   it("verifies member and client certificates against the CA, with the usages TLS needs", () => {
     const state = stateDir();
-    dirs.push(state);
     const c = cluster(state);
     const dir = path.join(c.stateDirectory, "pki");
     const verify = (purpose: string, cert: string) =>
@@ -142,7 +193,6 @@ describe("what the certificates allow, and when a kept one is not reused", () =>
 
   it("member: server and client auth, signed by the cluster CA; client: client auth only", () => {
     const state = stateDir();
-    dirs.push(state);
     const c = cluster(state);
     const ca = caOf(c);
     expect(ca.ca).toBe(true);
@@ -173,7 +223,6 @@ describe("what the certificates allow, and when a kept one is not reused", () =>
 
   it("reissues a kept member certificate whose addresses are not the member's", () => {
     const state = stateDir();
-    dirs.push(state);
     cluster(state);
     // core-02's member certificate (same CA and common name, core-02's addresses) as core-01's.
     const nodes = path.join(state, "pki", "core", "pki", "nodes");
@@ -193,7 +242,6 @@ describe("what the certificates allow, and when a kept one is not reused", () =>
     ["expiry within the renewal margin (90 days)", "etcd-member", 60],
   ])("reissues a kept member certificate with %s", (_what, commonName, validDays) => {
     const state = stateDir();
-    dirs.push(state);
     const core = path.join(state, "pki", "core", "pki");
     cluster(state);
     const ca = {
