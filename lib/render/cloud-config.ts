@@ -1,7 +1,7 @@
-import { gzipSync } from "node:zlib";
 import { ClusterPlan, NodePlan } from "../cluster/plan";
 import { OsFamily } from "../cluster/operating-system";
 import { installSectionOf } from "./enabled-units";
+import { gzipBase64 } from "./gzip";
 import {
   etcdMemberEnvironment,
   ETCD_ENV_FILE,
@@ -73,7 +73,7 @@ function permissions(mode: number): string {
 /** A file's content: gzip+base64 where shorter, plain where the platform must substitute. */
 function fileEntry(path: string, contents: string | Substituted, mode: number): YamlValue {
   const plain = contents instanceof Substituted ? undefined : contents;
-  const packed = plain === undefined ? undefined : gzipDeterministic(plain).toString("base64");
+  const packed = plain === undefined ? undefined : gzipBase64(plain);
   const useGzip = packed !== undefined && plain !== undefined && packed.length < plain.length;
   return {
     path,
@@ -81,13 +81,6 @@ function fileEntry(path: string, contents: string | Substituted, mode: number): 
     permissions: permissions(mode),
     ...(useGzip ? { encoding: "gzip+base64", content: packed } : { content: contents }),
   };
-}
-
-/** gzip made the same on every machine (no name or time, OS byte "unknown"). */
-function gzipDeterministic(text: string): Buffer {
-  const out = gzipSync(Buffer.from(text, "utf8"), { level: 9 });
-  out[9] = 0xff;
-  return out;
 }
 
 /** A boot target wants the unit: cloud-init starts it now (the first boot is past that point). */

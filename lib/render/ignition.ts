@@ -1,7 +1,8 @@
-import { gunzipSync, gzipSync } from "node:zlib";
+import { gunzipSync } from "node:zlib";
 import { ClusterPlan, NodePlan } from "../cluster/plan";
 import { OsFamily } from "../cluster/operating-system";
 import { RebootStrategy } from "../cluster/reboot-strategy";
+import { gzipBase64 } from "./gzip";
 import { Duration } from "../core/duration";
 import {
   EnvironmentSettings,
@@ -92,45 +93,16 @@ export function fileText(f: {
 }
 
 /**
- * gzip as Ignition takes it, made the same on every machine: no file name or
- * time in the header, and the header's OS byte fixed to "unknown".
- */
-function gzipDeterministic(text: string): Buffer {
-  const out = gzipSync(Buffer.from(text, "utf8"), { level: 9 });
-  out[9] = 0xff;
-  return out;
-}
-
-/**
  * A file entry. Its contents travel as a percent-encoded data URL, or gzipped
  * and base64-encoded when that is shorter (scripts, units): EC2 caps user data
  * at 16 KiB.
  */
 export function file(path: string, contents: string, mode = 0o644): IgnitionFile {
-  return { path, mode, overwrite: true, contents: encodedContents(contents) };
-}
-
-/**
- * The last encodings made, by text: most files are the same on every node
- * (scripts, units), and gzip at level 9 is most of a node's rendering time.
- * Least recently used first; the texts of one node (its keys) soon leave.
- */
-const encodings = new Map<string, IgnitionFile["contents"]>();
-const ENCODINGS_KEPT = 64;
-
-function encodedContents(contents: string): IgnitionFile["contents"] {
-  let encoded = encodings.get(contents);
-  if (encoded) {
-    encodings.delete(contents);
-  } else {
-    const plain = dataUrl(contents);
-    const gzipped = `data:;base64,${gzipDeterministic(contents).toString("base64")}`;
-    encoded =
-      gzipped.length < plain.length ? { source: gzipped, compression: "gzip" } : { source: plain };
-    if (encodings.size >= ENCODINGS_KEPT) encodings.delete(encodings.keys().next().value as string);
-  }
-  encodings.set(contents, encoded);
-  return encoded;
+  const plain = dataUrl(contents);
+  const gzipped = `data:;base64,${gzipBase64(contents)}`;
+  return gzipped.length < plain.length
+    ? { path, mode, overwrite: true, contents: { source: gzipped, compression: "gzip" } }
+    : { path, mode, overwrite: true, contents: { source: plain } };
 }
 
 /**
@@ -152,7 +124,7 @@ export function compressedIgnition(compactConfig: string): string {
       })),
     },
   };
-  const source = `data:;base64,${gzipDeterministic(JSON.stringify(plain)).toString("base64")}`;
+  const source = `data:;base64,${gzipBase64(JSON.stringify(plain))}`;
   return JSON.stringify({
     ignition: { version: IGNITION_VERSION, config: { replace: { source, compression: "gzip" } } },
   });
