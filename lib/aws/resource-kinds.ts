@@ -13,6 +13,7 @@ import {
   LbTargetGroupAttachmentConfig,
 } from "@cdktf/provider-aws/lib/lb-target-group-attachment";
 import {
+  META_ARGUMENT_KEYS,
   metaArgumentsJson,
   MetaArgumentsConfig,
   onlyKnownKeys,
@@ -24,8 +25,6 @@ import {
  * fields the target sets, and toJson writes them as the provider class
  * (@cdktf/provider-aws 20.1) synthesizes them.
  */
-
-const META = ["dependsOn", "provider", "lifecycle", "provisioners"] as const;
 
 /** The fields of an EC2 instance a node sets. */
 export type NodeInstanceConfig = Pick<
@@ -56,7 +55,7 @@ const INSTANCE_FIELDS = [
   "metadataOptions",
   "rootBlockDevice",
   "tags",
-  ...META,
+  ...META_ARGUMENT_KEYS,
 ];
 
 export const EC2_INSTANCE: ResourceKind<NodeInstanceConfig> = {
@@ -96,7 +95,7 @@ export const SUBNET_CIDR_RESERVATION: ResourceKind<AddressReservationConfig> = {
       "cidrBlock",
       "reservationType",
       "description",
-      ...META,
+      ...META_ARGUMENT_KEYS,
     ]);
     return {
       cidr_block: c.cidrBlock,
@@ -123,7 +122,7 @@ export const TARGET_GROUP_ATTACHMENT: ResourceKind<TargetRegistrationConfig> = {
       "targetGroupArn",
       "targetId",
       "port",
-      ...META,
+      ...META_ARGUMENT_KEYS,
     ]);
     return {
       port: c.port,

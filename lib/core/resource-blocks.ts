@@ -200,11 +200,11 @@ function distinctReferences(blocks: Record<string, Record<string, unknown>>): un
   return [...found];
 }
 
+/** The meta-arguments a ResourceKind's JSON carries (metaArgumentsJson). */
+export const META_ARGUMENT_KEYS = ["dependsOn", "provider", "lifecycle", "provisioners"] as const;
+
 /** Config of the meta-arguments a ResourceKind's JSON carries. */
-export type MetaArgumentsConfig = Pick<
-  TerraformMetaArguments,
-  "dependsOn" | "provider" | "lifecycle" | "provisioners"
->;
+export type MetaArgumentsConfig = Pick<TerraformMetaArguments, (typeof META_ARGUMENT_KEYS)[number]>;
 
 /**
  * One `depends_on` token per dependency however many resources name it

@@ -9,7 +9,12 @@ import {
 } from "cdktf";
 import { Construct, IValidation } from "constructs";
 import { ValidateTerraformVersion } from "cdktf/lib/validations/validate-terraform-version";
-import { metaArgumentsJson, onlyKnownKeys, ResourceKind } from "../core/resource-blocks";
+import {
+  META_ARGUMENT_KEYS,
+  metaArgumentsJson,
+  onlyKnownKeys,
+  ResourceKind,
+} from "../core/resource-blocks";
 
 /** Props of TerraformData: the `input` and `triggers_replace` of a `terraform_data` resource. */
 export interface TerraformDataConfig extends TerraformMetaArguments {
@@ -97,14 +102,7 @@ export class TerraformData extends TerraformResource {
 export const TERRAFORM_DATA: ResourceKind<TerraformDataConfig> = {
   terraformResourceType: "terraform_data",
   toJson(c) {
-    onlyKnownKeys("terraform_data", c, [
-      "input",
-      "triggersReplace",
-      "dependsOn",
-      "provider",
-      "lifecycle",
-      "provisioners",
-    ]);
+    onlyKnownKeys("terraform_data", c, ["input", "triggersReplace", ...META_ARGUMENT_KEYS]);
     return {
       input: hashMapper(anyToTerraform)(c.input),
       triggers_replace: hashMapper(anyToTerraform)(c.triggersReplace),
