@@ -17,6 +17,8 @@ describeLab("failover policies in a lab of network namespaces", () => {
   let lab: ClusterLab;
   let outdir = "";
   let flags = "";
+  /** How long an immediate failback took in the first test (agents starting included). */
+  let failbackMs = 3000;
   const sick = (node: string, yes: boolean) =>
     yes
       ? fs.writeFileSync(path.join(flags, `sick-${node}`), "")
@@ -63,8 +65,10 @@ describeLab("failover policies in a lab of network namespaces", () => {
     expect(
       await eventMatching(/^core-02 started restart \(its agent on core-01 stopped\)$/),
     ).toBeTruthy();
+    const agentsBack = Date.now();
     lab.startAgents("core-01");
     await ownerIs("core-01");
+    failbackMs = Date.now() - agentsBack;
     expect(await eventMatching(/^core-01 started move from core-02 \(failback\)$/)).toBeTruthy();
     // Neither move was a failure: no failover counted.
     expect(
@@ -90,8 +94,10 @@ describeLab("failover policies in a lab of network namespaces", () => {
     ]).stdout;
     expect(agent).toMatch(/^avoid \d+/);
     sick("core-01", false);
-    // core-01 is preferred, but avoided: no failback to a node whose check just failed.
-    await new Promise((r) => setTimeout(r, 3000));
+    // core-01 is preferred, but avoided: no failback to a node whose check just failed. Watched
+    // for twice as long as the failback above took on this machine (its agents starting
+    // included), at least as long as two of the check's failure windows.
+    await new Promise((r) => setTimeout(r, Math.max(2 * failbackMs, 2 * 2 * 500)));
     expect(lab.owner("db")).toBe("core-02");
   }, 120_000);
 

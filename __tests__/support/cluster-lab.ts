@@ -344,6 +344,26 @@ export class ClusterLab {
     return haproxyCommand(this.adminSocket(front), command);
   }
 
+  /**
+   * Sessions of `backend/server` as the live fronts' HAProxy count them: open now (`scur`)
+   * and since start (`stot`; one per HTTP request), summed over the fronts.
+   */
+  async sessions(backend: string, server: string): Promise<{ current: number; total: number }> {
+    let current = 0;
+    let total = 0;
+    for (const f of this.fronts.filter(
+      (x) => this.lab.machines.has(x.name) && !this.down.has(x.name),
+    )) {
+      const stat = await this.haproxy(f.name, "show stat");
+      const row = stat.split("\n").find((l) => l.startsWith(`${backend},${server},`));
+      if (!row) throw new Error(`no ${backend}/${server} in HAProxy's stats on ${f.name}`);
+      const fields = row.split(",");
+      current += Number(fields[4]);
+      total += Number(fields[7]);
+    }
+    return { current, total };
+  }
+
   /** The front machine that holds the virtual address now, if any. */
   vipHolder(): string | undefined {
     return this.fronts.find((f) => {

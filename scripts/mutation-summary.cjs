@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+/*
+ * Combines the reports of focused mutation runs (reports/mutation/mutation.json,
+ * saved under other names between runs) into one table: per file, the result of
+ * the last report that mutated it, and the total over those files. Score as
+ * Stryker counts it: (killed + timed out) / (all − compile and runtime errors − ignored).
+ *
+ *   node scripts/mutation-summary.cjs reports/mutation/*.json
+ */
+const fs = require("node:fs");
+const path = require("node:path");
+
+const print = (line) => process.stdout.write(`${line}\n`);
+const DETECTED = new Set(["Killed", "Timeout"]);
+const INVALID = new Set(["CompileError", "RuntimeError", "Ignored"]);
+
+function count(mutants) {
+  const c = { mutants: mutants.length, killed: 0, survived: 0, noCoverage: 0, errors: 0 };
+  for (const m of mutants) {
+    if (DETECTED.has(m.status)) c.killed++;
+    else if (m.status === "Survived") c.survived++;
+    else if (m.status === "NoCoverage") c.noCoverage++;
+    else if (INVALID.has(m.status)) c.errors++;
+  }
+  return c;
+}
+
+const score = (c) => {
+  const valid = c.killed + c.survived + c.noCoverage;
+  return valid === 0 ? "–" : `${((100 * c.killed) / valid).toFixed(1)} %`;
+};
+
+const reports = process.argv.slice(2);
+if (reports.length === 0) {
+  process.stderr.write("usage: node scripts/mutation-summary.cjs REPORT.json…\n");
+  process.exit(2);
+}
+const byFile = new Map();
+for (const report of reports) {
+  const { files } = JSON.parse(fs.readFileSync(report, "utf8"));
+  for (const [file, result] of Object.entries(files)) {
+    const c = count(result.mutants);
+    // Files a run only instrumented (no mutant of theirs covered nor tested) stay as before.
+    if (c.killed + c.survived === 0 && byFile.has(file)) continue;
+    byFile.set(file, { ...c, report: path.basename(report) });
+  }
+}
+const rows = [...byFile.entries()].sort(([a], [b]) => a.localeCompare(b));
+const total = count([]);
+print("| file | mutants | killed | survived | no coverage | errors | score |");
+print("| --- | --- | --- | --- | --- | --- | --- |");
+for (const [file, c] of rows) {
+  for (const k of Object.keys(total)) total[k] += c[k];
+  const name = file.replace(/^.*?(lib\/)/, "$1");
+  print(
+    `| ${name} | ${c.mutants} | ${c.killed} | ${c.survived} | ${c.noCoverage} | ${c.errors} | ${score(c)} |`,
+  );
+}
+print(
+  `| **all ${rows.length} files** | ${total.mutants} | ${total.killed} | ${total.survived} | ${total.noCoverage} | ${total.errors} | **${score(total)}** |`,
+);
