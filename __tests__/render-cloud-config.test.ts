@@ -14,6 +14,7 @@ import { renderCloudConfig } from "../lib/render/cloud-config";
 import { ETCD_TLS_FILES } from "../lib/render/etcd-environment";
 import { fileText, renderIgnition } from "../lib/render/ignition";
 import { applyCloudinitEnvironment, decodeContent } from "./support/cloud-config-schema";
+import { renderPlan } from "./support/render-plans";
 
 /*
  * renderCloudConfig on pure plans (no cdktf stack): what coreos-cloudinit
@@ -44,30 +45,14 @@ interface Doc {
 
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHkB0V0mI0tWlX3f8e6c9j0Hc0mQ5m2R9bW7rPjX3y1Q ops";
 
-/** A Flatcar plan with stand-in TLS material (the renderer copies it into files). */
-function plan(props: CoreOsClusterProps = {}): ClusterPlan {
-  const p = planCluster(
-    {
-      provisioning: Provisioning.CLOUD_CONFIG,
-      nodeCount: 4,
-      ...props,
-      etcd: { members: 3, ...props.etcd },
-    },
-    { id: "core", path: "s/core" },
-  );
-  if (p.etcd.scheme !== "https") return p;
-  const pair = (n: string) => ({ certificatePem: `${n} cert\n`, privateKeyPem: `${n} key\n` });
-  const machines = Object.fromEntries(
-    p.nodes.map((n) => [
-      n.name,
-      {
-        member: n.etcdMember ? pair(`${n.name} member`) : undefined,
-        client: pair(`${n.name} client`),
-      },
-    ]),
-  );
-  return { ...p, etcd: { ...p.etcd, tls: { caCertificatePem: "CA\n", machines } } };
-}
+/** A Flatcar plan with cloud-config, 4 nodes, 3 etcd members, stand-in TLS material. */
+const plan = (props: CoreOsClusterProps = {}): ClusterPlan =>
+  renderPlan({
+    provisioning: Provisioning.CLOUD_CONFIG,
+    nodeCount: 4,
+    ...props,
+    etcd: { members: 3, ...props.etcd },
+  });
 
 const read = (text: string, address = "192.168.56.9") =>
   parse(applyCloudinitEnvironment(text, { $private_ipv4: address }), { version: "1.1" }) as Doc;

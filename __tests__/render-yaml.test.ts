@@ -120,6 +120,12 @@ describe("multi-line text is a readable literal block", () => {
     expect(doc).toBe("a: |-\n  x\n  y\nb: |\n  x\n  y\nc: |+\n  x\n  y\n\n");
   });
 
+  it("double-quoted text spells quotes, backslashes, tabs and newlines the short way", () => {
+    expect(renderYamlDocument([], { a: 'say "hi"\\there\t', b: " x\ny" })).toBe(
+      'a: "say \\"hi\\"\\\\there\\t"\nb: " x\\ny"\n',
+    );
+  });
+
   it("one-line text and text YAML cannot hold in a block are double-quoted", () => {
     const doc = renderYamlDocument([], {
       a: "one line",
