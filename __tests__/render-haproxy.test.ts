@@ -1,3 +1,7 @@
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { Duration } from "../lib/core/duration";
 import {
   Balancing,
@@ -14,12 +18,14 @@ import {
   renderHaproxyCfg,
 } from "../lib/render/haproxy";
 import { HaproxyConfig, haproxyMs } from "./support/haproxy-config";
+import { describeWithTool } from "./support/tools";
 
 /*
  * haproxy.cfg from pure front plans (no cdktf stack), read back by the test
  * reader: the settings that decide behaviour (timeouts, retries, check timing,
  * which servers a backend has and how they are checked, N+I standby, drains).
- * `haproxy -c` and the real HAProxy run in front.test.ts and front-failover.
+ * `haproxy -c` checks each shape below (npm test; the mutation run has it);
+ * the real HAProxy runs in front-failover.test.ts.
  */
 
 const OPTIONS: HaproxyRenderOptions = {
@@ -302,5 +308,46 @@ describe("backends", () => {
     expect(renderHaproxyCfg(front([tcp()], ["node-1"]), OPTIONS)).toContain(
       "server node-1 10.0.0.1:8080 check port 8080 disabled  # draining\n",
     );
+  });
+});
+
+describeWithTool("haproxy", "haproxy", "haproxy -c accepts every shape of haproxy.cfg", () => {
+  it.each([
+    ["TCP", [tcp()], []],
+    [
+      "HTTP with an HTTP check and a retry timeout",
+      [http({ port: 8080, healthCheck: { path: "/h?x=1" }, retryTimeout: Duration.seconds(2) })],
+      [],
+    ],
+    [
+      "both, least connections, network affinity",
+      [
+        tcp({
+          port: 8080,
+          balancing: Balancing.LEAST_CONNECTIONS,
+          affinity: ClientAffinity.NETWORK,
+        }),
+        http({ port: 8080, affinity: ClientAffinity.SINGLE }),
+      ],
+      [],
+    ],
+    ["N+I with a drain", [tcp({ port: 8080, targets: hosts(2, 1) })], ["node-1"]],
+  ] as [string, Listener[], string[]][])("%s", (_l, listeners, draining) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "render-haproxy-"));
+    try {
+      const file = path.join(dir, "haproxy.cfg");
+      // A state file that exists, as on the machine after a first reload.
+      const serverStateFile = path.join(dir, "server-state");
+      fs.writeFileSync(serverStateFile, "1\n");
+      fs.writeFileSync(
+        file,
+        renderHaproxyCfg(front(listeners, draining), { ...OPTIONS, serverStateFile }),
+      );
+      const r = spawnSync("haproxy", ["-c", "-f", file], { encoding: "utf8", timeout: 30_000 });
+      expect(r.stderr.split("\n").filter((l) => /ALERT|WARNING/.test(l))).toEqual([]);
+      expect(r.status).toBe(0);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
