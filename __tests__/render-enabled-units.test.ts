@@ -37,6 +37,8 @@ describe("parseInstallSection", () => {
         "WantedBy=not-install.target",
         "[Install]",
         "# WantedBy=commented.target",
+        "   # WantedBy=indented-comment.target",
+        "  Also=indented.socket",
         "; Alias=commented.service",
         "WantedBy=a.target \\",
         "  b.target",
@@ -46,6 +48,7 @@ describe("parseInstallSection", () => {
         "Also=z.socket",
         "DefaultInstance=one",
         "NoEquals",
+        "WantedByX",
         "Unknown=u",
         "[Service]",
         "WantedBy=service-section.target",
@@ -56,7 +59,7 @@ describe("parseInstallSection", () => {
       requiredBy: ["c.target"],
       upheldBy: ["d.target"],
       alias: ["x.service", "y.service"],
-      also: ["z.socket"],
+      also: ["indented.socket", "z.socket"],
       defaultInstance: "one",
     });
   });

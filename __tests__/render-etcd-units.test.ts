@@ -142,6 +142,39 @@ describe("join.env", () => {
   });
 });
 
+describe("join.env after a membership change", () => {
+  // The cluster was bootstrapped with core-01..03 and grows to five members.
+  const record = {
+    bootstrap: [1, 2, 3].map((i) => ({ name: `core-0${i}`, address: `192.168.56.10${i}` })),
+    members: ["core-01", "core-02", "core-03"],
+    nodes: ["core-01", "core-02", "core-03", "core-04", "core-05"],
+  };
+  const p = planCluster(
+    { nodeCount: 5, etcd: { members: 5 } },
+    { id: "core", path: "s/core", previousMembership: record },
+  );
+
+  it("a member added later joins the running cluster: not a bootstrap member", () => {
+    expect(p.nodes.map((n) => n.etcdMember)).toEqual([true, true, true, true, true]);
+    const added = parseEnvironmentFile(etcdJoinEnvironment(p, p.nodes[4]));
+    expect(added.ETCD_JOIN_BOOTSTRAP).toBe("false");
+    // Every node still finds the cluster at the bootstrap members.
+    expect(added.ETCD_JOIN_ENDPOINTS.split(",")).toHaveLength(3);
+    expect(parseEnvironmentFile(etcdJoinEnvironment(p, p.nodes[2])).ETCD_JOIN_BOOTSTRAP).toBe(
+      "true",
+    );
+  });
+
+  it("holds only KEY=value lines (systemd's EnvironmentFile= skips anything else)", () => {
+    for (const q of [p, plan({ etcd: { tls: EtcdTls.disabled() } })]) {
+      for (const n of q.nodes) {
+        const lines = etcdJoinEnvironment(q, n).split("\n").filter(Boolean);
+        expect(lines.filter((l) => !/^[A-Z_]+=/.test(l))).toEqual([]);
+      }
+    }
+  });
+});
+
 describe("TLS files", () => {
   const pair = (n: string) => ({ certificatePem: `${n} cert`, privateKeyPem: `${n} key` });
 
@@ -163,6 +196,13 @@ describe("TLS files", () => {
       ETCD_TLS_FILES.clientCert,
       ETCD_TLS_FILES.clientKey,
     ]);
+  });
+});
+
+describe("paths", () => {
+  it("the join script and its settings live where the OS lets Ignition write (/usr is read-only)", () => {
+    expect(ETCD_JOIN_SCRIPT).toMatch(/^\/opt\/[a-z-]+\/[a-z-]+$/);
+    expect(ETCD_JOIN_ENV_FILE).toMatch(/^\/etc\/etcd\/[a-z]+\.env$/);
   });
 });
 
