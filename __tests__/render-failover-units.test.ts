@@ -67,7 +67,7 @@ describe("the agent's config", () => {
   it("gives the agent every setting of the plan, with TLS to etcd", () => {
     const c = cluster();
     const s = service(c, {
-      preferredNodes: [{ name: "core-02" }],
+      preferredNodes: [{ name: "core-03" }, { name: "core-02" }],
       failback: Failback.between(22, 5),
       maxFailovers: 4,
       failoverPeriod: Duration.hours(2),
@@ -85,9 +85,9 @@ describe("the agent's config", () => {
       SERVICE: "db",
       KEY_PREFIX: "/coreos-cluster/core",
       UNITS: "db.service db-backup.timer",
-      CANDIDATES: "core-02 core-01 core-03",
-      ADDRESSES: "core-02=192.168.56.102 core-01=192.168.56.101 core-03=192.168.56.103",
-      PREFERRED: "core-02",
+      CANDIDATES: "core-03 core-02 core-01",
+      ADDRESSES: "core-03=192.168.56.103 core-02=192.168.56.102 core-01=192.168.56.101",
+      PREFERRED: "core-03 core-02",
       FAILBACK: "window",
       FAILBACK_START: "22",
       FAILBACK_END: "5",
@@ -222,6 +222,16 @@ describe("the node content", () => {
       ]);
     },
   );
+});
+
+describe("paths", () => {
+  it("the agent, its helper, etcdctl and the configs live where the OS lets Ignition write (/usr is read-only)", () => {
+    for (const p of [FAILOVER_AGENT_PATH, INSTALL_ETCDCTL_PATH, NODE_ETCDCTL_PATH]) {
+      expect(p).toMatch(/^\/opt\/coreos-cluster\/[a-z/-]+$/);
+    }
+    expect(new Set([FAILOVER_AGENT_PATH, INSTALL_ETCDCTL_PATH, NODE_ETCDCTL_PATH]).size).toBe(3);
+    expect(failoverConfPath("db")).toMatch(/^\/etc\/.*\/db\.conf$/);
+  });
 });
 
 describe("install-etcdctl", () => {
