@@ -4,6 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { EtcdDiscovery, EtcdTls, planCluster, CoreOsClusterProps } from "../lib";
 import { ClusterPlan } from "../lib/cluster/plan";
+import { DISCOVERY_ENV_FILE } from "../lib/etcd/discovery";
 import { ETCD_TLS_FILES } from "../lib/render/etcd-environment";
 import { bootUnitNames, etcdReadyConditions, renderReadyCheck } from "../lib/render/ready-check";
 
@@ -26,6 +27,8 @@ interface Machine {
   /** etcd-member.service running. */
   active?: boolean;
   uid?: number;
+  /** What the v2 discovery token answers (its registered members). */
+  token?: string;
 }
 
 let dir: string;
@@ -46,6 +49,7 @@ hp=$(printf '%s' "$url" | sed -E 's#^https?://([^/]+)/.*#\\1#')
 case "$url" in
   */health) [ -e "$STATE/healthy/$hp" ] && printf '{"health":"true"}' && exit 0; exit 7 ;;
   */version) [ -e "$STATE/peers/$hp" ] && exit 0; exit 7 ;;
+  */v2/keys/*) [ -e "$STATE/token" ] && cat "$STATE/token" && exit 0; exit 7 ;;
   */v3/cluster/member/list)
     [ -e "$STATE/healthy/$hp" ] || exit 7
     printf '{"members":['
@@ -89,9 +93,17 @@ function run(script: string, plan: ClusterPlan, m: Machine) {
   fs.writeFileSync(path.join(state, "uid"), `${m.uid ?? 0}\n`);
   fs.writeFileSync(path.join(state, "names"), plan.nodes.map((n) => n.name).join(" "));
   fs.writeFileSync(path.join(state, "curl.log"), "");
+  if (m.token !== undefined) fs.writeFileSync(path.join(state, "token"), m.token);
   const file = path.join(state, "check");
-  fs.writeFileSync(file, script, { mode: 0o755 });
-  const r = spawnSync("/bin/sh", [file], {
+  // The discovery settings the deploy gives the node, at a path of the test.
+  const discoveryEnv = path.join(state, "discovery.env");
+  fs.writeFileSync(
+    discoveryEnv,
+    "ETCD_DISCOVERY=http://192.168.56.5:2379/v2/keys/_etcd/registry/abc\n",
+  );
+  fs.writeFileSync(file, script.replaceAll(DISCOVERY_ENV_FILE, discoveryEnv), { mode: 0o755 });
+  // The machine runs it by its path: its #! line picks the shell.
+  const r = spawnSync(file, [], {
     encoding: "utf8",
     env: { PATH: `${path.join(dir, "bin")}:/usr/bin:/bin`, STATE: state },
     timeout: 30_000,
@@ -101,6 +113,7 @@ function run(script: string, plan: ClusterPlan, m: Machine) {
     .split("--\n")
     .filter(Boolean)
     .map((c) => c.trimEnd().split("\n"));
+  expect(r.stderr).toBe("");
   return { out: r.stdout, status: r.status, curls };
 }
 
@@ -144,6 +157,11 @@ describe("static bootstrap, 3 members and a client", () => {
     expect(run(check(p, 0), p, {}).status).toBe(1);
   });
 
+  it("the member that completes the quorum must be healthy, serving its peers is not enough", () => {
+    expect(run(check(p, 1), p, { peers: [PEER(2)] }).status).toBe(1);
+    expect(run(check(p, 1), p, { healthy: [M(2)] }).status).toBe(0);
+  });
+
   it("a healthy member that is still a learner is not up", () => {
     const r = run(check(p, 1), p, { healthy: [M(1), M(2), M(3)], learners: ["core-02"] });
     expect([r.out, r.status]).toEqual([
@@ -157,9 +175,11 @@ describe("static bootstrap, 3 members and a client", () => {
   });
 
   it("asks the other members for the member list before the member itself", () => {
-    const r = run(check(p, 1), p, { healthy: [M(1), M(2), M(3)] });
+    const r = run(check(p, 0), p, { healthy: [M(1), M(2), M(3)] });
     const lists = r.curls.filter((c) => c.some((a) => a.endsWith("/v3/cluster/member/list")));
-    expect(lists[0].at(-1)).toBe("http://192.168.56.101:2379/v3/cluster/member/list");
+    expect(lists[0].at(-1)).toBe("http://192.168.56.102:2379/v3/cluster/member/list");
+    // Without TLS, no certificates.
+    expect(r.curls.flat().filter((a) => a.startsWith("--ca") || a === "--cert")).toEqual([]);
     expect(lists[0]).toEqual(expect.arrayContaining(["--http1.1", "-X", "POST", "-d", "{}"]));
   });
 
@@ -247,5 +267,87 @@ describe("v3 discovery", () => {
   it("the last member must be healthy", () => {
     expect(run(check(p, 2), p, { active: true }).status).toBe(1);
     expect(run(check(p, 2), p, { healthy: [M(3)] }).status).toBe(0);
+  });
+});
+
+describe("a member added after the bootstrap", () => {
+  const record = {
+    bootstrap: [1, 2, 3].map((i) => ({ name: `core-0${i}`, address: `192.168.56.10${i}` })),
+    members: ["core-01", "core-02", "core-03"],
+    nodes: ["core-01", "core-02", "core-03", "core-04", "core-05"],
+  };
+  const grown = planCluster(
+    { nodeCount: 5, etcd: { tls: EtcdTls.disabled(), members: 5 } },
+    { id: "core", path: "s/core", previousMembership: record },
+  );
+
+  it("is up only once healthy and voting: it joins a running cluster", () => {
+    expect(run(check(grown, 3), grown, { peers: [PEER(4)] }).status).toBe(1);
+    expect(run(check(grown, 3), grown, { healthy: [M(1), M(4)] }).status).toBe(0);
+    expect(run(check(grown, 3), grown, { healthy: [M(1), M(4)], learners: ["core-04"] }).out).toBe(
+      "core-04: etcd member is still a learner: not yet promoted to a voting member\n",
+    );
+  });
+});
+
+describe("v2 discovery (a self-hosted service)", () => {
+  const p = plan({
+    nodeCount: 3,
+    etcd: {
+      tls: EtcdTls.disabled(),
+      discovery: EtcdDiscovery.selfHosted("http://192.168.56.5:2379"),
+    },
+  });
+
+  it("a member before the last is up once registered on the token and no other member is healthy", () => {
+    const registered = '{"node":{"nodes":[{"value":"core-01=http://192.168.56.101:2380"}]}}';
+    expect(run(check(p, 0), p, { token: registered })).toMatchObject({
+      out: "core-01: up\n",
+      status: 0,
+    });
+    const r = run(check(p, 0), p, { token: '{"node":{"nodes":[]}}', active: true });
+    expect(r.out).toMatch(
+      /^core-01: etcd member not registered on the discovery token of \S+\/discovery\.env \(or, once the cluster formed, not healthy at http:\/\/192\.168\.56\.101:2379\/health\)\n$/,
+    );
+    expect(check(p, 0)).toContain("registered on the discovery token of /etc/etcd/discovery.env");
+    expect(r.curls.map((c) => c.at(-1))).toContain(
+      "http://192.168.56.5:2379/v2/keys/_etcd/registry/abc",
+    );
+    // Another node's registration does not count.
+    const other = '{"node":{"nodes":[{"value":"core-02=http://192.168.56.102:2380"}]}}';
+    expect(run(check(p, 0), p, { token: other }).status).toBe(1);
+    expect(run(check(p, 0), p, { token: registered, healthy: [M(2)] }).status).toBe(1);
+  });
+});
+
+describe("one etcd member", () => {
+  it("through discovery it is the last member: healthy and voting", () => {
+    const p = plan({
+      nodeCount: 1,
+      etcd: {
+        tls: EtcdTls.disabled(),
+        members: 1,
+        discovery: EtcdDiscovery.selfHosted("http://192.168.56.5:2379"),
+      },
+    });
+    expect(
+      run(check(p, 0), p, { token: '{"node":{"nodes":[{"value":"core-01=x"}]}}' }).status,
+    ).toBe(1);
+    expect(run(check(p, 0), p, { healthy: [M(1)] }).status).toBe(0);
+  });
+});
+
+describe("renderReadyCheck", () => {
+  it("runs as root when any condition reads root's files", () => {
+    const script = renderReadyCheck(
+      "m",
+      [],
+      [
+        { test: "true", failure: "a", asRoot: true },
+        { test: "true", failure: "b" },
+      ],
+    );
+    expect(script.split("\n")).toContain('[ "$(id -u)" = 0 ] || exec sudo -n "$0" "$@"');
+    expect(renderReadyCheck("m", [], [{ test: "true", failure: "b" }])).not.toContain("sudo");
   });
 });
