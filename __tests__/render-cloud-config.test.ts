@@ -13,7 +13,11 @@ import { ClusterPlan } from "../lib/cluster/plan";
 import { renderCloudConfig } from "../lib/render/cloud-config";
 import { ETCD_TLS_FILES } from "../lib/render/etcd-environment";
 import { fileText, renderIgnition } from "../lib/render/ignition";
-import { applyCloudinitEnvironment, decodeContent } from "./support/cloud-config-schema";
+import {
+  applyCloudinitEnvironment,
+  checkCloudConfig,
+  decodeContent,
+} from "./support/cloud-config-schema";
 import { renderPlan } from "./support/render-plans";
 
 /*
@@ -135,11 +139,18 @@ describe("renderCloudConfig", () => {
       window_start: "Sun 03:00",
       window_length: "1h30m",
     });
-    // locksmithd's settings travel as coreos.locksmith, not as its Ignition drop-in.
-    const locksmithd = doc.coreos.units.find((u) => u.name === "locksmithd.service");
-    expect(locksmithd?.["drop-ins"]?.map((d) => d.name) ?? []).not.toContain(
-      "20-etcd-endpoints.conf",
-    );
+    // locksmithd's settings travel as coreos.locksmith, not as its Ignition drop-in: no entry.
+    expect(doc.coreos.units.map((u) => u.name)).not.toContain("locksmithd.service");
+    // A drop-in of the user's for locksmithd stays.
+    const own = plan({
+      units: [
+        { name: "locksmithd.service", dropins: [{ name: "30-log.conf", contents: "[Service]\n" }] },
+      ],
+    });
+    const units = read(renderCloudConfig(own, own.nodes[0])).coreos.units;
+    expect(units.filter((u) => u.name === "locksmithd.service")).toEqual([
+      { name: "locksmithd.service", "drop-ins": [{ name: "30-log.conf", content: "[Service]\n" }] },
+    ]);
   });
 
   it("staggered reboots are reboots in a slot; off means no locksmith settings", () => {
@@ -174,12 +185,24 @@ describe("renderCloudConfig", () => {
         { name: "docker.service", enabled: true },
         { name: "sshd.socket", enabled: false },
         {
+          name: "both.service",
+          contents:
+            "[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=other.service multi-user.target\n",
+        },
+        {
+          name: "containerd.service",
+          dropins: [{ name: "10-y.conf", contents: "[Service]\nLimitNOFILE=2\n" }],
+        },
+        {
           name: "etcd-member.service",
           dropins: [{ name: "30-x.conf", contents: "[Service]\nLimitNOFILE=1\n" }],
         },
       ],
     });
-    const units = read(renderCloudConfig(p, p.nodes[0])).coreos.units;
+    const text = renderCloudConfig(p, p.nodes[0]);
+    expect(checkCloudConfig(text).findings).toEqual([]);
+    const units = read(text).coreos.units;
+    expect(units.every((u) => typeof u.name === "string")).toBe(true);
     const get = (name: string) => units.filter((u) => u.name === name);
     expect(get("hello.service")).toEqual([
       {
@@ -199,6 +222,18 @@ describe("renderCloudConfig", () => {
       { name: "docker.service", enable: true, command: "start" },
     ]);
     expect(get("sshd.socket")).toEqual([{ name: "sshd.socket" }]);
+    // Wanted by a target and by a service: started now.
+    expect(get("both.service").map((u) => u.command)).toEqual(["start"]);
+    // Wanted by a service only: it starts with that service, not by cloud-init.
+    expect(get("etcd-member-promote.service").map((u) => [u.enable, u.command])).toEqual([
+      [true, undefined],
+    ]);
+    expect(get("containerd.service")).toEqual([
+      {
+        name: "containerd.service",
+        "drop-ins": [{ name: "10-y.conf", content: "[Service]\nLimitNOFILE=2\n" }],
+      },
+    ]);
     expect(get("etcd-member.service")[0]["drop-ins"]).toContainEqual({
       name: "30-x.conf",
       content: "[Service]\nLimitNOFILE=1\n",
