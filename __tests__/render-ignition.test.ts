@@ -18,6 +18,7 @@ import {
   IgnitionConfig,
   locksmithSettings,
   machineTlsFiles,
+  rebootLockUnits,
   rebootWindowStart,
   renderIgnition,
   renderIgnitionCompact,
@@ -61,6 +62,7 @@ describe("files", () => {
       true,
     ]);
     expect(fileText(long)).toBe("repeat me\n".repeat(50));
+    expect([long.mode, long.overwrite]).toEqual([0o644, true]);
     const short = file("/b", "x", 0o600);
     expect(short).toEqual({
       path: "/b",
@@ -143,6 +145,13 @@ describe("updates", () => {
       ["LOCKSMITHD_REBOOT_WINDOW_LENGTH", "30m"],
     ]);
     expect(locksmithSettings(plan({ rebootStrategy: RebootStrategy.REBOOT }), 0)).toEqual([]);
+    expect(rebootLockUnits(plan({ rebootStrategy: RebootStrategy.REBOOT }), 0)).toEqual([]);
+    expect(rebootLockUnits(staggered, 5)).toEqual([
+      {
+        name: "locksmithd.service",
+        dropins: [{ name: "20-etcd-endpoints.conf", contents: expect.stringContaining("05:00") }],
+      },
+    ]);
     expect(locksmithSettings(plan({ os: OperatingSystem.fedoraCoreOs() }), 0)).toEqual([]);
   });
 });
@@ -192,6 +201,7 @@ describe("renderIgnition", () => {
     expect(f[ETCD_TLS_FILES.memberKey]).toBeUndefined();
     expect(f[ETCD_TLS_FILES.clientKey]).toEqual(["core-04 client key\n", 0o600]);
     expect(unitNames(c)).toEqual(["etcd-member-leave.service", "locksmithd.service"]);
+    expect(c.systemd.units[0].enabled).toBe(true);
     expect(c.passwd.users).toEqual([{ name: "core" }]);
   });
 
@@ -220,6 +230,7 @@ describe("renderIgnition", () => {
         },
         { name: "off.service", contents: "[Service]\nExecStart=/bin/true\n", enabled: false },
         { name: "docker.service", dropins: [{ name: "10-x.conf", contents: "[Service]\n" }] },
+        { name: "sshd.socket", enabled: false },
         {
           name: "etcd-member.service",
           dropins: [{ name: "30-limits.conf", contents: "[Service]\nLimitNOFILE=1\n" }],
@@ -233,6 +244,10 @@ describe("renderIgnition", () => {
     expect(files(renderIgnition(p, p.nodes[0]))["/etc/app/two"]).toBeUndefined();
     const byName = new Map(c.systemd.units.map((u) => [u.name, u]));
     expect(byName.get("hello.service")?.enabled).toBe(true);
+    expect(byName.get("hello.service")?.contents).toBe(
+      "[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n",
+    );
+    expect(byName.get("sshd.socket")).toEqual({ name: "sshd.socket", enabled: false });
     expect(byName.get("off.service")?.enabled).toBe(false);
     expect(byName.get("docker.service")).toEqual({
       name: "docker.service",
