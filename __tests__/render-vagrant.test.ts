@@ -21,6 +21,7 @@ import {
 } from "../lib/render/vagrant";
 import { VagrantProvider } from "../lib/vagrant/options";
 import { fileText, IgnitionConfig } from "../lib/render/ignition";
+import { renderPlan } from "./support/render-plans";
 import { StandIns } from "./support/stand-ins";
 import { describeWithTool } from "./support/tools";
 
@@ -556,10 +557,21 @@ describe("the front machines' Ignition", () => {
       "network-online.target docker.service haproxy.service vrrp-peer-only.service",
     ]);
     // The ready check waits for both services and HAProxy's liveness URL.
-    const check = fileAt(c, "/opt/bin/coreos-cluster-ready")?.[0] as string;
-    expect(check).toContain("systemctl is-active --quiet keepalived.service");
-    expect(check).toContain("systemctl is-active --quiet haproxy.service");
-    expect(check).toContain("http://127.0.0.1:8404/healthz");
+    const check = (fileAt(c, "/opt/bin/coreos-cluster-ready")?.[0] as string).split("\n");
+    expect(check).toEqual(
+      expect.arrayContaining([
+        "(systemctl is-active --quiet haproxy.service) || fail 'haproxy.service not running'",
+        "(systemctl is-active --quiet keepalived.service) || fail 'keepalived.service not running'",
+        "(curl -fsS --max-time 5 -o /dev/null http://127.0.0.1:8404/healthz 2>/dev/null) || fail 'HAProxy does not answer http://127.0.0.1:8404/healthz'",
+      ]),
+    );
+    expect(c.storage.files.every((x) => typeof x.path === "string")).toBe(true);
+    // Without etcd TLS the front gets no certificates.
+    expect(
+      Object.keys(Object.fromEntries(c.storage.files.map((x) => [x.path, 1]))).filter((x) =>
+        x.startsWith("/etc/ssl"),
+      ),
+    ).toEqual([]);
   });
 
   it("HAProxy's unit: least privilege, configs read-only, states saved before a reload", () => {
@@ -577,6 +589,31 @@ describe("the front machines' Ignition", () => {
     ]);
     expect(values(haproxy?.contents, "Restart")).toEqual(["always"]);
     expect(values(haproxy?.contents, "StartLimitIntervalSec")).toEqual(["0"]);
+  });
+
+  it("with etcd TLS: the front gets the CA and its client pair (its reboot lock), keys 0600", () => {
+    const c = renderPlan({});
+    const targets = [{ frontMembers: () => c.nodes.map((n) => ({ ...n, cluster: c.path })) }];
+    const group = planTargetGroup("web", FrontProtocol.TCP, { targets, port: 8080 }, "front");
+    const front = planFront(
+      "front",
+      [{ name: "web", port: 80, protocol: FrontProtocol.TCP, targetGroup: group }],
+      [],
+      "stack/front",
+    );
+    const client = (m: string) => ({ certificatePem: `${m} cert\n`, privateKeyPem: `${m} key\n` });
+    const p = planVagrant(
+      c,
+      { front, frontCredentials: (m) => ({ client: client(m) }) },
+      "stack/vagrant",
+    );
+    const ign = ignitionOf(p, 1);
+    expect(fileAt(ign, "/etc/ssl/etcd/ca.crt")).toEqual(["CA\n", 0o644]);
+    expect(fileAt(ign, "/etc/ssl/etcd/client.key")).toEqual(["front-02 key\n", 0o600]);
+    expect(fileAt(ign, "/etc/ssl/etcd/member.key")).toBeUndefined();
+    // No credentials given: none written.
+    const none = planVagrant(c, { front, frontCredentials: () => undefined }, "stack/vagrant");
+    expect(fileAt(ignitionOf(none, 0), "/etc/ssl/etcd/ca.crt")).toBeUndefined();
   });
 
   it("a single front: HAProxy only, no keepalived, no firewall, no nonlocal bind", () => {
