@@ -20,7 +20,6 @@ import {
 import { AwsCluster } from "../lib/aws";
 import { USER_DATA_LIMIT } from "../lib/aws/plan";
 import { fileText, IgnitionConfig, IgnitionUnit } from "../lib/render/ignition";
-import { renderYamlDocument, Substituted } from "../lib/render/yaml";
 import {
   applyCloudinitEnvironment,
   checkCloudConfig,
@@ -319,49 +318,6 @@ describe("the cloud-config check is real", () => {
 
   it("and the header", () => {
     expect(checkCloudConfig("hostname: x\n").findings[0].message).toContain("#cloud-config");
-  });
-});
-
-describe("the YAML writer: any text reads back as given after coreos-cloudinit's substitution", () => {
-  const texts = [
-    "",
-    " leading space\n",
-    "\nleading newline",
-    "a\nb\n",
-    "a\nb",
-    "a\nb\n\n\n",
-    "tab\tin\nblock\n",
-    "#comment\n---\n...\n",
-    "key: value\n- item\n",
-    "$private_ipv4\n",
-    "\\$private_ipv4 and \\\\$public_ipv4\n",
-    "$private_ipv4$private_ipv4",
-    "x$public_ipv6 y$private_ipv6",
-    "\"'\\",
-    "\u0000\u0007\u001b\u007f\u0085\u2028\u2029\ufeff",
-    "\r\n\r",
-    "é 日本 🙂\n",
-    "\ud800 lone",
-    "yes",
-    "0644",
-    "null",
-    "~",
-    "{a: 1}",
-    "[x]",
-    "&anchor *alias !tag %directive @ `",
-  ];
-  it.each(texts.map((t) => [JSON.stringify(t), t]))("%s", (_l, text) => {
-    const doc = renderYamlDocument(["#cloud-config"], {
-      write_files: [{ path: "/x", content: text }],
-      hostname: new Substituted("h-$private_ipv4"),
-    });
-    const back = onMachine(doc, "10.1.2.3") as unknown as {
-      write_files: Array<{ content: string }>;
-      hostname: string;
-    };
-    expect(back.write_files[0].content).toBe(text);
-    expect(back.hostname).toBe("h-10.1.2.3");
-    expect(checkCloudConfig(doc).findings).toEqual([]);
   });
 });
 

@@ -28,13 +28,16 @@ const LIST_KEYS = {
 
 type ListKey = (typeof LIST_KEYS)[keyof typeof LIST_KEYS];
 
-/** Joins continuation lines (a trailing backslash) and drops comments, as systemd does. */
+/**
+ * Joins continuation lines (a trailing backslash) and drops comments, as systemd does: a
+ * comment line inside a continuation is dropped too (systemd.syntax(7)).
+ */
 function logicalLines(text: string): string[] {
   const lines: string[] = [];
   let pending = "";
   for (const raw of text.split(/\r?\n/)) {
     const line = raw.trim();
-    if (!pending && (line.startsWith("#") || line.startsWith(";"))) continue;
+    if (line.startsWith("#") || line.startsWith(";")) continue;
     if (line.endsWith("\\")) {
       pending += `${line.slice(0, -1)} `;
       continue;

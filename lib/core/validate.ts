@@ -80,7 +80,7 @@ const NAME_MAX = 255;
 export function checkNodePath(value: unknown): string | undefined {
   const allowed =
     "an absolute, fully simplified file path (no ., .., // or trailing /; no control characters)";
-  if (typeof value !== "string" || value.length < 2 || !value.startsWith("/")) return allowed;
+  if (typeof value !== "string" || !value.startsWith("/")) return allowed;
   if (hasControlChars(value) || path.posix.normalize(value) !== value || value.endsWith("/")) {
     return allowed;
   }

@@ -136,7 +136,8 @@ export function checkDiscoveryUrl(value: unknown, withPath: boolean): string | u
     : "an etcd client URL such as http://10.0.0.5:2379: http(s), host and optional port, no path, credentials, query or fragment";
   if (typeof value !== "string" || value.length > 512) return allowed;
   if (!(withPath ? TOKEN_URL : BASE_URL).test(value)) return allowed;
-  const port = /:([0-9]+)(\/|$)/.exec(value.replace(/^https?:\/\//, ""))?.[1];
+  // The scheme's colon is followed by "//", never a digit: the first ":<digits>" is the port.
+  const port = /:([0-9]+)(\/|$)/.exec(value)?.[1];
   if (port !== undefined && !(Number(port) >= 1 && Number(port) <= 65535)) {
     return `${allowed} (port 1-65535)`;
   }

@@ -34,6 +34,8 @@ export type YamlValue =
 
 const PLACEHOLDER = /\$(public|private)_ipv[46]/g;
 const KEY = /^[a-z][a-z0-9_-]*$/;
+/** Plain words YAML 1.1 reads as a boolean or null, not as a string key. */
+const NOT_STRING_KEY = /^(y|n|yes|no|true|false|on|off|null)$/;
 /** Characters a literal block scalar cannot hold as they are (YAML 1.1 line breaks, non-printables). */
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
 const NOT_BLOCK_SAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\ufeff\ufffe\uffff]/;
@@ -105,7 +107,8 @@ function lines(value: YamlValue, indent: string): string[] {
   }
   return Object.entries(value as Record<string, YamlValue | undefined>).flatMap(([key, v]) => {
     if (v === undefined) return [];
-    if (!KEY.test(key)) throw new Error(`not a cloud-config key: ${JSON.stringify(key)}`);
+    if (!KEY.test(key) || NOT_STRING_KEY.test(key))
+      throw new Error(`not a cloud-config key: ${JSON.stringify(key)}`);
     if (isScalar(v)) return [`${indent}${key}: ${scalar(v, `${indent}  `)}`];
     if (Array.isArray(v) && v.length === 0) return [`${indent}${key}: []`];
     return [`${indent}${key}:`, ...lines(v, `${indent}  `)];
