@@ -6,6 +6,11 @@ import {
   TOPOLOGY_MAX_NODES,
   TopologyNode,
 } from "../lib/render/topology";
+import { OperatingSystem } from "../lib/cluster/operating-system";
+import { HealthCheckProtocol } from "../lib/front/options";
+import { FrontPlan } from "../lib/front/plan";
+import { clusterTopology, healthCheckWords } from "../lib/topology/model";
+import { renderPlan } from "./support/render-plans";
 
 /*
  * topology.md as its readers take it: the Mermaid flowchart read back into
@@ -307,5 +312,41 @@ describe("topology.md around the flowchart", () => {
     ]);
     expect(text).toContain("# Topology of stack `a&#124;b`");
     expect(text).toContain("| core-01 | x&#124;&#96;y&#96; | member | active |");
+  });
+});
+
+describe("the picture's model of a cluster plan", () => {
+  it("health checks in words: HTTP with its path (/ when none), TCP a connect", () => {
+    expect(healthCheckWords(HealthCheckProtocol.HTTP, "/healthz", "2s")).toBe(
+      "HTTP GET /healthz every 2s",
+    );
+    expect(healthCheckWords(HealthCheckProtocol.HTTP, undefined, "2s")).toBe("HTTP GET / every 2s");
+    expect(healthCheckWords(HealthCheckProtocol.TCP, "/ignored", "10s")).toBe(
+      "TCP connect every 10s",
+    );
+  });
+
+  it("the OS family and channel, the network, etcd, and the nodes the front drains", () => {
+    const plan = renderPlan({ nodeCount: 3, os: OperatingSystem.fedoraCoreOs() });
+    const target = { kind: "vagrant", title: "Vagrant", details: [] };
+    const front = {
+      plan: { draining: ["core-02"] } as unknown as FrontPlan,
+      kind: "HAProxy",
+      address: "192.168.56.10",
+      machines: [],
+      listeners: [],
+    };
+    const t = clusterTopology(plan, target, front);
+    expect(t.os).toBe(`Fedora CoreOS ${plan.os.channel}`);
+    expect(clusterTopology(renderPlan(), target).os).toBe("Flatcar stable");
+    expect(t.network).toBe(plan.network.cidr);
+    expect(t.etcd).toEqual({ scheme: plan.etcd.scheme, clientPort: 2379, peerPort: 2380 });
+    expect(t.nodes.map((n) => [n.name, n.draining])).toEqual([
+      ["core-01", false],
+      ["core-02", true],
+      ["core-03", false],
+    ]);
+    expect(clusterTopology(plan, target).nodes.some((n) => n.draining)).toBe(false);
+    expect(clusterTopology(plan, target).front).toBeUndefined();
   });
 });

@@ -263,6 +263,20 @@ const BAD: Array<[string, CoreOsClusterProps, string, string, string]> = [
     "0 to 0o777",
   ],
   [
+    "file contents with a lone surrogate",
+    { files: [{ path: "/etc/x", contents: "a\ud800b" }] },
+    "files[0].contents",
+    "a",
+    "character 2 is half of a UTF-16 surrogate pair",
+  ],
+  [
+    "unit contents with a lone surrogate",
+    { units: [{ name: "x.service", contents: "[Unit]\nDescription=\udc00\n" }] },
+    "units[0].contents",
+    "Unit",
+    "character 20 is half of a UTF-16 surrogate pair",
+  ],
+  [
     "private key file",
     { files: [{ path: "/etc/key", contents: "-----BEGIN RSA PRIVATE KEY-----\nx" }] },
     "files[0].contents",

@@ -5,6 +5,7 @@ import { hostAddress, Ipv4Network, parseCidr } from "../core/network";
 import {
   checkClusterNetwork,
   checkFileMode,
+  checkUnicode,
   checkNodePath,
   checkDropinName,
   checkPropsObject,
@@ -405,6 +406,8 @@ function checkFiles(
     }
     if (typeof file.contents !== "string") {
       issues.add(`${prop}.contents`, file.contents, "a string");
+    } else if (checkUnicode(file.contents) !== undefined) {
+      issues.add(`${prop}.contents`, file.contents, checkUnicode(file.contents) as string);
     } else if (containsPrivateKey(file.contents)) {
       issues.add(
         `${prop}.contents`,

@@ -13,6 +13,20 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
 const CONTROL_IN_TEXT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u2028\u2029]/;
 
+/** Half of a UTF-16 surrogate pair without its other half: no UTF-8 file can hold it. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * Why text cannot be written to a node as UTF-8 (a lone UTF-16 surrogate, which
+ * Ignition's data URLs and cloud-config's YAML both refuse), or undefined.
+ */
+export function checkUnicode(text: string): string | undefined {
+  const at = LONE_SURROGATE.exec(text)?.index;
+  return at === undefined
+    ? undefined
+    : `Unicode text: character ${at + 1} is half of a UTF-16 surrogate pair, which UTF-8 cannot hold`;
+}
+
 /** True when the text holds a control character (newline, NUL, escape, …). */
 export function hasControlChars(text: string): boolean {
   return CONTROL.test(text);
@@ -158,6 +172,8 @@ export const UNIT_LINE_MAX_BYTES = 2047;
 
 /** Unit or drop-in text: no control characters but tab/newline, lines Ignition accepts. */
 export function checkUnitText(text: string): string | undefined {
+  const unicode = checkUnicode(text);
+  if (unicode) return unicode;
   if (CONTROL_IN_TEXT.test(text)) {
     return "unit text without control characters (NUL, escape, …) other than tab and newline";
   }
