@@ -1167,3 +1167,23 @@ describe("awsTopology", () => {
     expect(awsTopology(plan()).front).toBeUndefined();
   });
 });
+
+describe("AwsNetwork and AwsMachineImage from plain JavaScript", () => {
+  it("take a missing options object as no options, and planAws names what is missing: no TypeError", () => {
+    expect(plan({ network: AwsNetwork.create(null as never) }).network.kind).toBe("create");
+    const network = AwsNetwork.existing(null as never);
+    expect([
+      network.vpcId,
+      network.subnetIds,
+      network.loadBalancerSubnetIds,
+      network.dependsOn,
+    ]).toEqual([undefined, undefined, undefined, undefined]);
+    expect(issuesOf(() => plan({ network, publicAddresses: true })).map((i) => i.prop)).toEqual([
+      "network.vpcId",
+      "network.subnetIds",
+    ]);
+    expect(plan({ image: AwsMachineImage.lookup(null as never) }).image.architecture).toBe(
+      "x86_64",
+    );
+  });
+});

@@ -5,7 +5,9 @@
  * reach it. Every wiring is checked by logical id: each listener forwards to
  * its own target group, each registration to its own group and instance.
  */
-import { TerraformOutput, TerraformStack, Testing } from "cdktf";
+import { TerraformOutput, TerraformStack, TerraformVariable, Testing } from "cdktf";
+import { NullProvider } from "@cdktf/provider-null/lib/provider";
+import { VagrantCluster } from "../lib/vagrant/vagrant-cluster";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { ClusterConfigError } from "../lib/core/errors";
 import { CoreOsCluster } from "../lib/cluster/cluster";
@@ -15,7 +17,10 @@ import { NlbFront } from "../lib/front/front";
 import { ClientAffinity, FrontProtocol } from "../lib/front/options";
 import { AwsCluster, AwsClusterProps } from "../lib/aws/aws-cluster";
 import { AwsMachineImage, AwsNetwork } from "../lib/aws/options";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { testApp } from "./support/state";
+import { fileAttribute, tempOutdir } from "./support/synth";
 
 type Block = Record<string, unknown>;
 interface Config {
@@ -430,6 +435,37 @@ describe("AwsCluster with an existing VPC", () => {
     ]);
     // The target groups live in the given VPC.
     expect(resource("aws_lb_target_group").core_front_web.vpc_id).toBe("vpc-01234567");
+    // The nodes wait for their own subnets' routes only, and need NAT there, not the load balancer's gateway.
+    expect(resource("aws_instance")["core_core-01"].depends_on).toEqual([
+      "data.aws_route_table.core_subnet_0_routes",
+      "data.aws_route_table.core_subnet_1_routes",
+      "aws_ec2_subnet_cidr_reservation.core_reserved_core-01",
+    ]);
+    const [nodeCheck] = (
+      data("aws_route_table").core_subnet_0_routes.lifecycle as {
+        postcondition: { error_message: string }[];
+      }
+    ).postcondition;
+    expect(nodeCheck.error_message).not.toContain("load balancer");
+  });
+
+  it("makes the same configuration with a construct per resource", () => {
+    const network = AwsNetwork.existing({
+      ...EXISTING,
+      loadBalancerSubnetIds: ["subnet-0000000c", "subnet-0000000d"],
+    });
+    const blocks = synth({ front: twoListeners, aws: { network, publicAddresses: false } });
+    const constructs = synth({
+      front: twoListeners,
+      aws: { network, publicAddresses: false, constructPerResource: true },
+    });
+    expect(constructs.config).toEqual(blocks.config);
+    // The rollout markers too.
+    expect(constructs.aws.node.findAll().some((c) => c.node.id === "core-01-applied")).toBe(true);
+    expect(blocks.aws.node.findAll().some((c) => c.node.id === "core-01-applied")).toBe(false);
+    expect(constructs.aws.node.findAll().some((c) => c.node.id === "Target-web-core-01")).toBe(
+      true,
+    );
   });
 
   it("checks shared public subnets for an internet gateway, for the nodes and the load balancer in them", () => {
@@ -563,6 +599,7 @@ describe("AwsCluster construct", () => {
       error = e;
     }
     expect(error).toBeInstanceOf(ClusterConfigError);
+    expect((error as Error).message).toMatch(/^Invalid props for AwsCluster "test\/aws-c":/);
     expect((error as ClusterConfigError).issues).toEqual([
       {
         prop: "region",
@@ -603,6 +640,7 @@ describe("AwsCluster construct", () => {
     } catch (e) {
       error = e;
     }
+    expect((error as Error).message).toMatch(/^Invalid props for AwsCluster "test\/two":/);
     expect((error as ClusterConfigError).issues).toEqual([
       {
         prop: "cluster",
@@ -648,5 +686,77 @@ describe("AwsCluster construct", () => {
       "aws-user-data/core-02.ign",
       "aws-user-data/core-03.ign",
     ]);
+  });
+});
+
+describe("AwsCluster artifacts and rollout", () => {
+  it("writes each node's user data where its instance reads it, readable by the owner only", () => {
+    const outdir = tempOutdir();
+    try {
+      const app = testApp({ outdir });
+      const stack = new TerraformStack(app, "files");
+      const aws = new AwsCluster(stack, "aws", {
+        cluster: new CoreOsCluster(stack, "core", CLUSTER),
+      });
+      app.synth();
+      const stackDir = path.join(outdir, "stacks", "files");
+      const config = JSON.parse(
+        fs.readFileSync(path.join(stackDir, "cdk.tf.json"), "utf8"),
+      ) as Config;
+      for (const n of aws.plan.nodes) {
+        const file = path.join(stackDir, "clusters/core", n.userDataFile);
+        expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+        expect(
+          fileAttribute(stackDir, config.resource.aws_instance[`core_${n.name}`].user_data),
+        ).toBe(n.userData);
+      }
+    } finally {
+      fs.rmSync(outdir, { recursive: true, force: true });
+    }
+  });
+
+  it("confirms each node's config after its instance when rolling, and not without", () => {
+    const rolling = synth().resource("terraform_data");
+    expect(Object.keys(rolling)).toEqual([
+      "core_core-01_applied",
+      "core_core-02_applied",
+      "core_core-03_applied",
+    ]);
+    expect(rolling["core_core-02_applied"].depends_on).toEqual(["aws_instance.core_core-02"]);
+    expect(synth({ aws: { rollingReplacement: false } }).resource("terraform_data")).toEqual({});
+  });
+});
+
+describe("AwsCluster next to other constructs", () => {
+  it("runs a cluster that a Vagrant environment of the same stack runs too, adds its provider next to another one, takes references", () => {
+    const stack = new TerraformStack(testApp(), "test");
+    new NullProvider(stack, "null");
+    const cluster = new CoreOsCluster(stack, "core", {
+      ...CLUSTER,
+      networkCidr: "192.168.56.0/21",
+      subnetCidrs: ["192.168.56.0/24", "192.168.57.0/24"],
+      firstHostNumber: 101,
+    });
+    new VagrantCluster(stack, "local", { cluster });
+    const type = new TerraformVariable(stack, "type", { type: "string" });
+    const aws = new AwsCluster(stack, "aws", { cluster, instanceType: type.stringValue });
+    const config = JSON.parse(Testing.synth(stack)) as Config;
+    expect(config.provider?.aws).toEqual([{}]);
+    expect(config.resource.aws_instance["core_core-01"].instance_type).toBe("${var.type}");
+    expect(aws.plan.cluster).toBe(cluster.plan);
+  });
+
+  it("names itself when it read a front that is changed afterwards, and when its props are missing", () => {
+    const stack = new TerraformStack(testApp(), "test");
+    const cluster = new CoreOsCluster(stack, "core", CLUSTER);
+    const front = new NlbFront(stack, "front");
+    twoListeners(front, cluster);
+    new AwsCluster(stack, "aws", { cluster, front });
+    expect(() => front.addListener("late", { port: 8000 })).toThrow(
+      /^NlbFront "test\/front": addListener\(\) after AwsCluster "test\/aws" read the front/,
+    );
+    expect(() => new AwsCluster(stack, "none", undefined as never)).toThrow(
+      /^Invalid props for AwsCluster "test\/none":\n {2}- props: got undefined; allowed: an object of AwsClusterProps with a cluster/,
+    );
   });
 });

@@ -5,7 +5,11 @@
  * synthesizes its own stack (Testing.synth: nothing written), so under
  * mutation testing a mutant runs only the tests that reach it.
  */
-import { TerraformStack, Testing } from "cdktf";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { TerraformStack, TerraformVariable, Testing } from "cdktf";
+import { ClusterConfigError } from "../lib/core/errors";
+import { LITERAL_REQUIRED, TOKEN_VALUE } from "../lib/core/validate";
 import { CoreOsCluster } from "../lib/cluster/cluster";
 import { CoreOsClusterProps } from "../lib/cluster/props";
 import { EtcdDiscovery } from "../lib/etcd/discovery";
@@ -15,6 +19,7 @@ import { FrontProtocol } from "../lib/front/options";
 import { LifecycleResource } from "../lib/vagrant/options";
 import { VagrantCluster, VagrantClusterProps } from "../lib/vagrant/vagrant-cluster";
 import { testApp } from "./support/state";
+import { tempOutdir } from "./support/synth";
 
 type Exec = {
   command: string;
@@ -205,5 +210,130 @@ describe("VagrantCluster Terraform strings", () => {
     expect(destroy.command).toContain("'${self.triggers.name}'");
     expect(destroy.environment).toEqual({ COREOS_MACHINE_GENERATION: "${self.id}" });
     expect(node.lifecycle).toEqual({ create_before_destroy: true });
+  });
+});
+
+describe("VagrantCluster nodes (terraform_data)", () => {
+  it("chains the nodes one at a time, each destroyed by name from self.input, its generation the resource id", () => {
+    const { config } = synth();
+    expect(config.provider).toBeUndefined();
+    const r = config.resource.terraform_data;
+    expect(r["vagrant_core_core-02"].depends_on).toEqual([
+      "terraform_data.vagrant_core_prune",
+      "terraform_data.vagrant_core_core-01",
+    ]);
+    const [create, destroy] = r["vagrant_core_core-02"].provisioner.map((p) => p["local-exec"]);
+    const generation = { COREOS_MACHINE_GENERATION: "${self.id}" };
+    expect(create.environment).toEqual(generation);
+    expect(create.working_dir).toBe("vagrant/core");
+    expect(destroy.when).toBe("destroy");
+    expect(destroy.working_dir).toBe("${self.input.dir}");
+    expect(destroy.command).toContain("vagrant destroy -f '${self.input.name}'");
+    expect(destroy.environment).toEqual(generation);
+    // Box and prune steps are no machines: no destroy step, no generation, replaced in place.
+    for (const step of ["vagrant_core_box", "vagrant_core_prune"]) {
+      expect(r[step].provisioner).toHaveLength(1);
+      expect(r[step].provisioner[0]["local-exec"].environment).toBeUndefined();
+      expect(r[step].lifecycle).toBeUndefined();
+    }
+    expect(r.vagrant_core_box.depends_on ?? []).toEqual([]);
+  });
+
+  it("writes input and triggers_replace in HCL too", () => {
+    const stack = new TerraformStack(testApp(), "test");
+    new VagrantCluster(stack, "local", { cluster: new CoreOsCluster(stack, "core", CLUSTER) });
+    const hcl = String(Testing.synthHcl(stack));
+    expect(hcl).toMatch(
+      /resource "terraform_data" "vagrant_core_prune" \{[\s\S]*?input = \{\s*dir = "vagrant\/core"\s*\}/,
+    );
+    expect(hcl).toMatch(/triggers_replace = \{\s*inputs = "core-01 core-02"\s*\}/);
+  });
+});
+
+describe("VagrantCluster files and props", () => {
+  it("writes the Vagrantfile, config.rb, each machine's config (owner only: etcd keys), haproxy.cfg and keepalived.conf", () => {
+    const outdir = tempOutdir();
+    try {
+      const app = testApp({ outdir });
+      const stack = new TerraformStack(app, "test");
+      // etcd with TLS (the default): the front machines get client certificates for their reboot lock.
+      const cluster = new CoreOsCluster(stack, "core", { nodeCount: 2 });
+      const front = new NlbFront(stack, "front");
+      front
+        .addListener("web", { port: 80 })
+        .addTargets("nodes", { targets: [cluster], port: 8080 });
+      const vagrant = new VagrantCluster(stack, "local", { cluster, front });
+      app.synth();
+      const dir = path.join(outdir, "stacks", "test", "vagrant", "core");
+      const mode = (f: string) => fs.statSync(path.join(dir, f)).mode & 0o777;
+      const text = (f: string) => fs.readFileSync(path.join(dir, f), "utf8");
+      expect(text("Vagrantfile")).toContain("config.rb");
+      expect(text("config.rb")).toContain("$num_instances");
+      for (const m of [...vagrant.plan.nodes, ...vagrant.plan.front!.machines]) {
+        expect([m.configFile, mode(m.configFile)]).toEqual([m.configFile, 0o600]);
+        expect(text(m.configFile)).toBe(m.config);
+      }
+      expect(text("front/haproxy.cfg")).toBe(vagrant.plan.front!.haproxyCfg);
+      for (const m of vagrant.plan.front!.machines) {
+        expect(text(`front/${m.name}-keepalived.conf`)).toBe(m.keepalivedConf);
+      }
+      // front-02's reboot lock: its own client certificate from the cluster's CA.
+      const ign = JSON.parse(vagrant.plan.front!.machines[1].config) as {
+        storage: { files: { path: string }[] };
+      };
+      expect(ign.storage.files.map((f) => f.path)).toEqual(
+        expect.arrayContaining([
+          "/etc/ssl/etcd/ca.crt",
+          "/etc/ssl/etcd/client.crt",
+          "/etc/ssl/etcd/client.key",
+        ]),
+      );
+    } finally {
+      fs.rmSync(outdir, { recursive: true, force: true });
+    }
+  });
+
+  it("writes no keepalived.conf for a single front", () => {
+    const outdir = tempOutdir();
+    try {
+      const app = testApp({ outdir });
+      const stack = new TerraformStack(app, "test");
+      const cluster = new CoreOsCluster(stack, "core", CLUSTER);
+      const front = new NlbFront(stack, "front");
+      front
+        .addListener("web", { port: 80 })
+        .addTargets("nodes", { targets: [cluster], port: 8080 });
+      new VagrantCluster(stack, "local", { cluster, front, frontHighAvailability: false });
+      app.synth();
+      const dir = path.join(outdir, "stacks", "test", "vagrant", "core", "front");
+      expect(fs.readdirSync(dir).sort()).toEqual(["haproxy.cfg"]);
+    } finally {
+      fs.rmSync(outdir, { recursive: true, force: true });
+    }
+  });
+
+  it("names itself in errors, refuses Terraform references in its props, and runs the prune step after the box", () => {
+    const stack = new TerraformStack(testApp(), "test");
+    const cluster = new CoreOsCluster(stack, "core", CLUSTER);
+    expect(() => new VagrantCluster(stack, "bad", { cluster, gui: "yes" as never })).toThrow(
+      /^Invalid props for VagrantCluster "test\/bad":\n {2}- gui: got "yes"; allowed: true or false/,
+    );
+    expect(() => new VagrantCluster(stack, "none", undefined as never)).toThrow(
+      /^Invalid props for VagrantCluster "test\/none":\n {2}- props: got undefined; allowed: an object of VagrantClusterProps with a cluster/,
+    );
+    const box = new TerraformVariable(stack, "box", { type: "string" });
+    let error: unknown;
+    try {
+      new VagrantCluster(stack, "token", { cluster, boxName: box.stringValue });
+    } catch (e) {
+      error = e;
+    }
+    expect((error as ClusterConfigError).issues).toEqual([
+      { prop: "boxName", value: TOKEN_VALUE, allowed: LITERAL_REQUIRED },
+    ]);
+    const { config } = synth();
+    expect(config.resource.terraform_data.vagrant_core_prune.depends_on).toEqual([
+      "terraform_data.vagrant_core_box",
+    ]);
   });
 });
