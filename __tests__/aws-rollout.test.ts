@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { TerraformStack } from "cdktf";
 import { CoreOsCluster, CoreOsClusterProps } from "../lib";
 import { AwsCluster, AwsNetwork } from "../lib/aws";
+import { configHash } from "../lib/etcd/rollout";
 import { testApp } from "./support/state";
 import { fileAttribute, tempOutdir } from "./support/synth";
 
@@ -55,6 +56,15 @@ describe("AWS rolling replacement: one node per deploy", () => {
         fileAttribute(stackDir, v.user_data),
       ]),
     );
+    // Each node's marker records the config its instance gets in this deploy (held back or new).
+    for (const [k, text] of Object.entries(now)) {
+      const marker = config.resource.terraform_data[`${k}_applied`] as {
+        input: Record<string, string>;
+        triggers_replace: Record<string, string>;
+      };
+      expect(marker.triggers_replace).toEqual({ config: configHash(text) });
+      expect(marker.input).toEqual({ node: k.replace(/^core_/, ""), config: configHash(text) });
+    }
     const changed = Object.keys(now).filter((k) => last[k] !== undefined && last[k] !== now[k]);
     last = now;
     return { changed, config };
@@ -110,5 +120,7 @@ describe("AWS rolling replacement: one node per deploy", () => {
       nodeFiles: { "core-03": [{ path: "/etc/role", contents: "canary\n" }] },
     };
     expect(deploySynth(one).changed).toEqual(["core_core-03"]);
+    // One node changing is no rollout: it goes now, nothing waits.
+    expect(warnings).toEqual(["rolling replacement: this deploy replaces core-03."]);
   });
 });

@@ -429,8 +429,8 @@ export function planAws(
     options.sshAllowedCidrs ?? [],
     true,
   );
-  const publicAddresses = options.publicAddresses ?? (net?.kind === "create" ? true : undefined);
-  if (net?.kind === "existing" && publicAddresses === undefined) {
+  const publicAddresses = options.publicAddresses ?? (net.kind === "create" ? true : undefined);
+  if (net.kind === "existing" && publicAddresses === undefined) {
     // No default that can work: it depends on the subnets' routes.
     issues.add(
       "publicAddresses",
@@ -439,7 +439,7 @@ export function planAws(
     );
   } else if (typeof publicAddresses !== "boolean") {
     issues.add("publicAddresses", publicAddresses, "true | false");
-  } else if (net?.kind === "create" && !publicAddresses) {
+  } else if (net.kind === "create" && !publicAddresses) {
     issues.add(
       "publicAddresses",
       publicAddresses,
