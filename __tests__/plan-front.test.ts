@@ -621,3 +621,85 @@ describe("odd shapes are reported, never a TypeError", () => {
     });
   });
 });
+
+describe("input only a JavaScript caller can give", () => {
+  it("an id that is no string, even one that reads as a name", () => {
+    const id = ["web"] as never;
+    expect(issueOf(() => planListenerProps(id, { port: 80 }, [], "s/front"))).toMatchObject({
+      prop: "id",
+      allowed:
+        "1-24 of a-z 0-9 -, starting with a letter and not ending with '-' (AWS names may not)",
+    });
+    expect(
+      issueOf(() =>
+        planTargetGroup(id, FrontProtocol.TCP, { targets: [host("a", 1)], port: 80 }, WHERE),
+      ).prop,
+    ).toBe("id");
+  });
+
+  it("names the listener or group when the props are no object", () => {
+    expect(errorOf(() => planListenerProps("web", 5 as never, [], "s/front")).subject).toBe(WHERE);
+    expect(errorOf(() => planTargetGroup("tg", FrontProtocol.TCP, 5 as never, WHERE)).subject).toBe(
+      `target group "tg" of ${WHERE}`,
+    );
+  });
+
+  it("a member without a name, a health path that is no string", () => {
+    expect(
+      issueOf(() =>
+        group({
+          targets: [host("a", 1), members({ address: "10.0.0.2", standby: false } as never)],
+        }),
+      ),
+    ).toMatchObject({ prop: "targets[1]", value: undefined });
+    expect(
+      issueOf(() =>
+        group({ healthCheck: { protocol: HealthCheckProtocol.HTTP, path: ["/x"] as never } }),
+      ),
+    ).toMatchObject({ prop: "healthCheck.path" });
+    expect(issueOf(() => group({ healthCheck: 5 as never }))).toEqual({
+      prop: "healthCheck",
+      value: 5,
+      allowed: "a health check { protocol?, path?, port?, … }",
+    });
+  });
+
+  it("only invalid targets: their issues, not also 'no active member'", () => {
+    expect(issueOf(() => group({ targets: [{} as IFrontTarget] })).prop).toBe("targets[0]");
+  });
+});
+
+describe("more of the model", () => {
+  it("counts active members, not standby ones", () => {
+    expect(group({ targets: [host("a", 1), host("b", 2), host("s", 3, true)] }).activeCount).toBe(
+      2,
+    );
+  });
+
+  it("reads health paths strictly: whole path, %XX escapes in the query too", () => {
+    const http = (path: string) => ({ protocol: HealthCheckProtocol.HTTP, path });
+    expect(group({ healthCheck: http("/h?a=%41&b=%7e") }).healthCheck.path).toBe("/h?a=%41&b=%7e");
+    for (const bad of ["a/health", "/h?a=%2", "/h?a=%zz"]) {
+      expect(issueOf(() => group({ healthCheck: http(bad) })).prop).toBe("healthCheck.path");
+    }
+  });
+
+  it("reports listeners without targets once each", () => {
+    const l = (name: string, port: number) => ({ name, port, protocol: FrontProtocol.TCP });
+    expect(
+      errorOf(() => planFront("front", [l("web", 80), l("api", 81)], ["x"], "s/front")).issues,
+    ).toEqual([
+      {
+        prop: "listeners.web",
+        value: "no targets",
+        allowed: "targets: listener.addTargets(id, { targets, port })",
+      },
+      {
+        prop: "listeners.api",
+        value: "no targets",
+        allowed: "targets: listener.addTargets(id, { targets, port })",
+      },
+      { prop: "drain", value: "x", allowed: "a member of the front: none" },
+    ]);
+  });
+});

@@ -31,10 +31,10 @@ const SHOW_STAT = [
 const SERVERS_STATE = [
   "1",
   "# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight",
+  "4 api-tg 1 core-01 192.168.56.101 2 1 1",
   "3 web-tg 1 core-01 192.168.56.101 2 0 1",
   "3 web-tg 2 core-02 192.168.56.102 2 8 1",
   "3 web-tg 3 core-03 192.168.56.103 0 4 1",
-  "4 api-tg 1 core-01 192.168.56.101 2 1 1",
   "",
 ].join("\n");
 
@@ -92,8 +92,9 @@ describe("show stat", () => {
     for (const bad of ["", "\n \n", "Unknown command.\n", "pxname,svname\n"]) {
       expect(() => parseShowStat(bad)).toThrow(/^not HAProxy "show stat" output: /);
     }
+    // The message quotes the first 80 characters only.
     expect(() => parseShowStat(`Permission denied${"x".repeat(200)}`)).toThrow(
-      `not HAProxy "show stat" output: Permission denied${"x".repeat(63)}`,
+      new RegExp(`^not HAProxy "show stat" output: Permission denied${"x".repeat(63)}$`),
     );
   });
 });
@@ -101,10 +102,10 @@ describe("show stat", () => {
 describe("show servers state", () => {
   it("reads each server's admin state, skipping the version line", () => {
     expect(parseServersState(SERVERS_STATE)).toEqual([
+      { backend: "api-tg", server: "core-01", adminState: 1 },
       { backend: "web-tg", server: "core-01", adminState: 0 },
       { backend: "web-tg", server: "core-02", adminState: 8 },
       { backend: "web-tg", server: "core-03", adminState: 4 },
-      { backend: "api-tg", server: "core-01", adminState: 1 },
     ]);
   });
 
@@ -118,7 +119,7 @@ describe("show servers state", () => {
       /^not HAProxy "show servers state" output: 1\n# be_name/,
     );
     expect(() => parseServersState(`${"y".repeat(100)}`)).toThrow(
-      `not HAProxy "show servers state" output: ${"y".repeat(80)}`,
+      new RegExp(`^not HAProxy "show servers state" output: ${"y".repeat(80)}$`),
     );
   });
 });
@@ -160,5 +161,13 @@ describe("runtime servers and drains", () => {
     expect(
       drainSource(at(SERVER_ADMIN.INHERITED_DRAIN | SERVER_ADMIN.INHERITED_MAINT)),
     ).toBeUndefined();
+  });
+});
+
+describe("blank lines", () => {
+  it("are skipped in both outputs, also when they hold only spaces", () => {
+    const blank = " ".repeat(12);
+    expect(parseShowStat(`${SHOW_STAT}${blank}\n`)).toHaveLength(3);
+    expect(parseServersState(`${SERVERS_STATE}${blank}\n`)).toHaveLength(4);
   });
 });
