@@ -768,6 +768,8 @@ describe("units", () => {
       plan({ units: [{ name: "worker@.service", contents: `${hello}DefaultInstance=1\n` }] }),
     ).not.toThrow();
     expect(() => plan({ units: [{ name: "worker@1.service", contents: hello }] })).not.toThrow();
+    // An instance whose name starts with a dot is still an instance, not the template.
+    expect(() => plan({ units: [{ name: "worker@.a.service", contents: hello }] })).not.toThrow();
   });
 });
 
@@ -956,5 +958,40 @@ describe("odd shapes are reported, never a TypeError", () => {
       etcd: { tls: EtcdTls.fromCa({ certificatePem: "not a certificate", privateKeyPem: "x" }) },
     });
     expect(props(found)).toEqual(["etcd.tls.certificatePem", "etcd.tls.privateKeyPem"]);
+  });
+});
+
+describe("units and files, finer points", () => {
+  const install = "[Install]\nWantedBy=multi-user.target\n";
+
+  it("a unit with only a name does nothing, and says so", () => {
+    expect(issueOf({ units: [{ name: "a.service" }] })).toMatchObject({
+      prop: "units[0]",
+      allowed: "at least one of contents, enabled or dropins",
+    });
+  });
+
+  it("an OS unit with only drop-ins is not enabled, so Also= in them is its own business", () => {
+    const dropins = [{ name: "a.conf", contents: "[Install]\nAlso=b.service\n" }];
+    expect(() => plan({ units: [{ name: "docker.service", dropins }] })).not.toThrow();
+  });
+
+  it("contents that are no string are reported once, whatever the drop-ins say", () => {
+    const found = issuesOf({
+      units: [{ name: "a.service", contents: 5, dropins: [{ name: "i.conf", contents: install }] }],
+    });
+    expect(props(found)).toEqual(["units[0].contents"]);
+  });
+
+  it("lists the cluster's folders in the message", () => {
+    expect(issueOf({ files: [{ path: "/opt/etcd/x", contents: "x" }] }).allowed).toBe(
+      "a path outside the folders the cluster writes itself (/etc/ssl/etcd/, /opt/etcd/, /opt/coreos-cluster/, /etc/coreos-cluster/): /opt/etcd/ holds etcd's certificates and scripts, or failover agents and their configs",
+    );
+  });
+
+  it("takes etcd tags with two-digit minor and patch numbers", () => {
+    expect(plan({ etcd: { imageTag: "v3.10.12" } }).etcd.image.reference).toBe(
+      "quay.io/coreos/etcd:v3.10.12",
+    );
   });
 });
