@@ -995,3 +995,16 @@ describe("units and files, finer points", () => {
     );
   });
 });
+
+describe("last survivors of the mutation run", () => {
+  it("takes a one-letter name prefix", () => {
+    expect(plan({ nodeCount: 1, namePrefix: "a" }).nodes[0].name).toBe("a-01");
+  });
+
+  it("says what etcd and units must be", () => {
+    expect(issueOf({ etcd: 3 }).allowed).toBe(
+      "{ members?, clusterToken?, imageTag?, image?, tls?, discovery?, legacyPorts? }",
+    );
+    expect(issueOf({ units: {} }).allowed).toBe("a list of systemd units");
+  });
+});
