@@ -1008,3 +1008,18 @@ describe("last survivors of the mutation run", () => {
     expect(issueOf({ units: {} }).allowed).toBe("a list of systemd units");
   });
 });
+
+describe("subnets and windows, last round", () => {
+  it("accepts adjacent subnets in either order, and says why a subnet is no CIDR", () => {
+    const networkCidr = "10.0.0.0/16";
+    expect(() => plan({ networkCidr, subnetCidrs: ["10.0.1.0/24", "10.0.0.0/24"] })).not.toThrow();
+    const bad = issueOf({ networkCidr, subnetCidrs: ["10.0.1.0/24", "nope"] });
+    expect(bad.allowed).not.toMatch(/inside networkCidr|overlaps/);
+  });
+
+  it("says what a window is when it is no object", () => {
+    expect(issueOf({ maintenanceWindow: 3 }).allowed).toBe(
+      '{ start: "Sun 03:00", length: Duration.hours(1) }',
+    );
+  });
+});
