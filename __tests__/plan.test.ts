@@ -1,4 +1,5 @@
 import {
+  ClusterPlan,
   FedoraCoreOsStream,
   FlatcarChannel,
   OperatingSystem,
@@ -10,7 +11,12 @@ import {
 const ctx = { id: "core", path: "stack/core" };
 
 describe("planCluster defaults", () => {
-  const plan = planCluster({}, ctx);
+  // Planned in each test (not once per describe): mutation testing then runs only the tests
+  // that reach a mutant instead of every test of the run.
+  let plan: ClusterPlan;
+  beforeEach(() => {
+    plan = planCluster({}, ctx);
+  });
 
   it("is the seed's cluster: 3 Flatcar stable nodes core-01..core-03", () => {
     expect(plan.nodes.map((n) => n.name)).toEqual(["core-01", "core-02", "core-03"]);

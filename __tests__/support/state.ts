@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { App, Testing } from "cdktf";
-import { STATE_DIRECTORY_CONTEXT } from "../../lib";
+import { STATE_DIRECTORY_CONTEXT } from "../../lib/etcd/state-directory";
 
 /**
  * A committed, TEST-ONLY state folder: the etcd CAs and certificates of the
