@@ -37,15 +37,42 @@ if (reports.length === 0) {
   process.stderr.write("usage: node scripts/mutation-summary.cjs REPORT.json…\n");
   process.exit(2);
 }
-const byFile = new Map();
+// Per file and mutated range (`--mutate lib/x.ts:1-430` runs cover a part of a file): the best run.
+const best = new Map();
 for (const report of reports) {
-  const { files } = JSON.parse(fs.readFileSync(report, "utf8"));
+  const { files, config } = JSON.parse(fs.readFileSync(report, "utf8"));
+  const ranges = new Map(
+    (config?.mutate ?? [])
+      .map((m) => /^(.+\.ts):(\d[\d:-]*)$/.exec(m))
+      .filter(Boolean)
+      .map((m) => [m[1], m[2]]),
+  );
   for (const [file, result] of Object.entries(files)) {
-    const c = count(result.mutants);
-    const best = byFile.get(file);
-    if (best && best.killed >= c.killed) continue;
-    byFile.set(file, { ...c, report: path.basename(report) });
+    const range = [...ranges].find(([f]) => file.endsWith(f))?.[1] ?? "";
+    const key = `${file}\u0000${range}`;
+    const c = { ...count(result.mutants), report: path.basename(report), file, range };
+    const seen = best.get(key);
+    if (!seen || c.killed > seen.killed) best.set(key, c);
   }
+}
+// A file: its whole-file run, or the sum of its ranges when they cover more of it.
+const byFile = new Map();
+for (const c of best.values()) {
+  const parts = byFile.get(c.file) ?? { whole: undefined, ranges: [] };
+  if (c.range === "") parts.whole = c;
+  else parts.ranges.push(c);
+  byFile.set(c.file, parts);
+}
+for (const [file, { whole, ranges }] of byFile) {
+  const summed = count([]);
+  for (const r of ranges) for (const k of Object.keys(summed)) summed[k] += r[k];
+  const useRanges = ranges.length > 0 && (!whole || summed.mutants > whole.mutants);
+  byFile.set(
+    file,
+    useRanges
+      ? { ...summed, report: ranges.map((r) => `${r.report} (${r.range})`).join(", ") }
+      : whole,
+  );
 }
 const rows = [...byFile.entries()].sort(([a], [b]) => a.localeCompare(b));
 const total = count([]);
