@@ -5,8 +5,13 @@ import {
   OperatingSystem,
   parseEnvironmentFile,
   planCluster,
+  RebootStrategy,
 } from "../lib";
-import { ETCD_TLS_FILES } from "../lib/render/etcd-environment";
+import {
+  ETCD_TLS_FILES,
+  etcdClientSettings,
+  etcdMemberEnvironment,
+} from "../lib/render/etcd-environment";
 import {
   ETCD_JOIN_ENV_FILE,
   ETCD_JOIN_SCRIPT,
@@ -216,6 +221,84 @@ describe("the join script as shipped", () => {
     expect(ETCD_JOIN_SCRIPT_TEXT.split("\n", 2)).toEqual([
       "#!/bin/bash",
       "# etcd-member-join, from coreos-cluster-cdktf (commented: lib/etcd/etcd-member-join.sh)",
+    ]);
+  });
+});
+
+describe("etcd's own settings (etcd.env) and a client's", () => {
+  const env = (p: ReturnType<typeof plan>, i = 0) => new Map(etcdMemberEnvironment(p, p.nodes[i]));
+  const TLS_KEY = /CERT|KEY|CA_FILE|_CN$/;
+
+  it("plain http with legacy ports: each URL on every port, the static member list, no TLS setting", () => {
+    const p = plan({ etcd: { tls: EtcdTls.disabled(), legacyPorts: true } });
+    expect(p.etcd.ports.client).toHaveLength(2);
+    const e = env(p);
+    const urls = (ports: readonly number[]) =>
+      ports.map((port) => `http://192.168.56.101:${port}`).join(",");
+    expect(e.get("ETCD_LISTEN_CLIENT_URLS")).toBe(urls(p.etcd.ports.client));
+    expect(e.get("ETCD_ADVERTISE_CLIENT_URLS")).toBe(urls(p.etcd.ports.client));
+    expect(e.get("ETCD_LISTEN_PEER_URLS")).toBe(urls(p.etcd.ports.peer));
+    expect(e.get("ETCD_INITIAL_ADVERTISE_PEER_URLS")).toBe("http://192.168.56.101:2380");
+    expect(e.get("ETCD_INITIAL_CLUSTER")).toBe(p.etcd.initialCluster);
+    expect(e.has("ETCD_DISCOVERY_FALLBACK")).toBe(false);
+    expect([...e.keys()].filter((k) => TLS_KEY.test(k))).toEqual([]);
+    // Every entry a name and a value: nothing else reaches the file.
+    for (const [k, v] of etcdMemberEnvironment(p, p.nodes[0])) {
+      expect(k).toMatch(/^ETCD_[A-Z0-9_]+$/);
+      expect(typeof v).toBe("string");
+    }
+  });
+
+  it("TLS: clients and peers must present a certificate of the cluster's CA, peers the members' name", () => {
+    const e = env(plan());
+    expect(e.get("ETCD_CLIENT_CERT_AUTH")).toBe("true");
+    expect(e.get("ETCD_PEER_CLIENT_CERT_AUTH")).toBe("true");
+    expect(e.get("ETCD_TRUSTED_CA_FILE")).toBe(ETCD_TLS_FILES.ca);
+    expect(e.get("ETCD_PEER_TRUSTED_CA_FILE")).toBe(ETCD_TLS_FILES.ca);
+    expect(e.get("ETCD_PEER_CERT_ALLOWED_CN")).toEqual(expect.any(String));
+    expect(e.get("ETCD_LISTEN_CLIENT_URLS")).toBe("https://192.168.56.101:2379");
+  });
+
+  it("the v2 API only where locksmith's etcd lock needs it", () => {
+    expect(env(plan({ rebootStrategy: RebootStrategy.ETCD_LOCK })).get("ETCD_ENABLE_V2")).toBe(
+      "true",
+    );
+    expect(env(plan({ rebootStrategy: RebootStrategy.REBOOT })).has("ETCD_ENABLE_V2")).toBe(false);
+  });
+
+  it("discovery: no member list; v2 discovery exits on a full token, v3 has no such setting", () => {
+    const v2 = env(plan({ etcd: { discovery: EtcdDiscovery.publicService() } }));
+    expect(v2.has("ETCD_INITIAL_CLUSTER")).toBe(false);
+    expect(v2.get("ETCD_DISCOVERY_FALLBACK")).toBe("exit");
+    const v3 = env(
+      plan({
+        etcd: {
+          imageTag: "v3.6.4",
+          discovery: EtcdDiscovery.v3({ endpoints: ["https://10.1.1.1:2379"] }),
+        },
+      }),
+    );
+    expect(v3.has("ETCD_INITIAL_CLUSTER")).toBe(false);
+    expect(v3.has("ETCD_DISCOVERY_FALLBACK")).toBe(false);
+  });
+
+  it("only members get member settings", () => {
+    const p = plan();
+    expect(() => etcdMemberEnvironment(p, p.nodes[3])).toThrow(
+      "core-04 is not an etcd member of cluster",
+    );
+  });
+
+  it("a client: the seed endpoints, and the CA and its own pair only with TLS", () => {
+    const names = { endpoints: "E", ca: "C", cert: "T", key: "K" };
+    const http = plan({ etcd: { tls: EtcdTls.disabled() } });
+    expect(etcdClientSettings(http, names)).toEqual([["E", http.etcd.seedEndpoints.join(",")]]);
+    const https = plan();
+    expect(etcdClientSettings(https, names)).toEqual([
+      ["E", https.etcd.seedEndpoints.join(",")],
+      ["C", ETCD_TLS_FILES.ca],
+      ["T", ETCD_TLS_FILES.clientCert],
+      ["K", ETCD_TLS_FILES.clientKey],
     ]);
   });
 });
