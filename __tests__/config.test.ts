@@ -4,7 +4,6 @@ import { Testing } from "cdktf";
 import {
   appSettings,
   AWS_NETWORK_DEFAULTS,
-  ClusterConfigError,
   CONFIG_CONTEXT_KEY,
   CONFIG_ENV,
   CONFIG_KNOBS,
@@ -17,6 +16,7 @@ import { CoreOsAwsStack, CoreOsClusterStack, fileSettings } from "../main";
 import { filesUnder } from "./support/files";
 import { testApp } from "./support/state";
 import { tempOutdir } from "./support/synth";
+import { errorOf } from "./support/config-error";
 
 /*
  * The default app configured without TypeScript: cdktf.json's context
@@ -31,17 +31,6 @@ const fileValue = () => readConfigFile(ROOT) as Record<string, unknown>;
 /** The settings of cdktf.json with `change` merged in, and `env`. */
 const settingsWith = (change: Record<string, unknown>, env: Record<string, string> = {}) =>
   parseAppSettings({ ...fileValue(), ...change }, env);
-
-/** The error `fn` throws (it must throw a ClusterConfigError). */
-function errorOf(fn: () => unknown): ClusterConfigError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ClusterConfigError) return e;
-    throw e;
-  }
-  throw new Error("no ClusterConfigError thrown");
-}
 
 /** The error lines of a message: `  - <prop>: got <value>; allowed: <words>`. */
 const lines = (e: Error) => e.message.split("\n").slice(1);

@@ -1,8 +1,8 @@
 import { App, TerraformStack, TerraformVariable } from "cdktf";
-import { ClusterConfigError } from "../lib/core/errors";
 import { NlbFront } from "../lib/front/front";
 import { FrontProtocol } from "../lib/front/options";
 import { FrontTargets } from "../lib/front/target";
+import { errorOf } from "./support/config-error";
 
 /*
  * NlbFront as users compose it, without synthesizing: names, the order of
@@ -16,16 +16,6 @@ function stack(): TerraformStack {
 
 const a = FrontTargets.host("a", "10.0.0.1");
 const b = FrontTargets.host("b", "10.0.0.2");
-
-function errorOf(fn: () => unknown): ClusterConfigError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ClusterConfigError);
-    return e as ClusterConfigError;
-  }
-  throw new Error("no ClusterConfigError");
-}
 
 describe("NlbFront", () => {
   it("is named by its id, lowercased, unless a name is given", () => {

@@ -1,4 +1,4 @@
-import { ClusterConfigError, IssueCollector, PropIssue } from "../lib/core/errors";
+import { IssueCollector, PropIssue } from "../lib/core/errors";
 import { Duration } from "../lib/core/duration";
 import { LITERAL_REQUIRED, TOKEN_VALUE } from "../lib/core/validate";
 import {
@@ -19,6 +19,7 @@ import {
   TargetGroupPlan,
 } from "../lib/front/plan";
 import { FrontMember, FrontTargets, IFrontTarget } from "../lib/front/target";
+import { errorOf } from "./support/config-error";
 
 /*
  * The front model without a stack: listeners (names, ports, protocols),
@@ -28,17 +29,6 @@ import { FrontMember, FrontTargets, IFrontTarget } from "../lib/front/target";
  */
 
 const WHERE = 'listener "web" of NlbFront "s/front"';
-
-/** The ClusterConfigError `fn` throws (fails when it throws none). */
-function errorOf(fn: () => unknown): ClusterConfigError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ClusterConfigError);
-    return e as ClusterConfigError;
-  }
-  throw new Error("no ClusterConfigError");
-}
 
 function issueOf(fn: () => unknown): PropIssue {
   const { issues } = errorOf(fn);

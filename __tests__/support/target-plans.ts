@@ -3,13 +3,14 @@
  * planning functions (planAws, planVagrant): cluster and front plans from the
  * same functions the constructs call, each built inside the test that uses it.
  */
-import { ClusterConfigError, PropIssue } from "../../lib/core/errors";
+import { PropIssue } from "../../lib/core/errors";
 import { ClusterPlan, planCluster } from "../../lib/cluster/plan";
 import { CoreOsClusterProps } from "../../lib/cluster/props";
 import { EtcdTls } from "../../lib/etcd/tls";
 import { FrontProtocol, HealthCheck, TargetGroupProps } from "../../lib/front/options";
 import { FrontPlan, planFront, planListenerProps, planTargetGroup } from "../../lib/front/plan";
 import { FrontMember, IFrontTarget } from "../../lib/front/target";
+import { errorOf } from "./config-error";
 
 /** Construct path of the planned cluster: its members carry it. */
 export const CLUSTER_PATH = "test/core";
@@ -88,13 +89,7 @@ export function frontPlan(
 
 /** The issues of the ClusterConfigError `fn` throws; fails when it throws none. */
 export function issuesOf(fn: () => unknown): readonly PropIssue[] {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ClusterConfigError) return e.issues;
-    throw e;
-  }
-  throw new Error("expected a ClusterConfigError");
+  return errorOf(fn).issues;
 }
 
 /** The one issue of `fn`'s error for `prop`; fails when there is none or more than one. */
