@@ -344,6 +344,19 @@ export class ClusterLab {
     return haproxyCommand(this.adminSocket(front), command);
   }
 
+  /** The `show stat` row of `backend/server` on a front, split into its CSV fields. */
+  private async serverStat(
+    front: string,
+    backend: string,
+    server: string,
+  ): Promise<string[] | undefined> {
+    const stat = await this.haproxy(front, "show stat");
+    return stat
+      .split("\n")
+      .find((l) => l.startsWith(`${backend},${server},`))
+      ?.split(",");
+  }
+
   /**
    * Sessions of `backend/server` as the live fronts' HAProxy count them: open now (`scur`)
    * and since start (`stot`; one per HTTP request), summed over the fronts.
@@ -354,10 +367,8 @@ export class ClusterLab {
     for (const f of this.fronts.filter(
       (x) => this.lab.machines.has(x.name) && !this.down.has(x.name),
     )) {
-      const stat = await this.haproxy(f.name, "show stat");
-      const row = stat.split("\n").find((l) => l.startsWith(`${backend},${server},`));
-      if (!row) throw new Error(`no ${backend}/${server} in HAProxy's stats on ${f.name}`);
-      const fields = row.split(",");
+      const fields = await this.serverStat(f.name, backend, server);
+      if (!fields) throw new Error(`no ${backend}/${server} in HAProxy's stats on ${f.name}`);
       current += Number(fields[4]);
       total += Number(fields[7]);
     }
@@ -396,9 +407,8 @@ export class ClusterLab {
     await waitFor(
       `${backend}/${server} ${status} on ${front}`,
       async () => {
-        const stat = await this.haproxy(front, "show stat");
-        const line = stat.split("\n").find((l) => l.startsWith(`${backend},${server},`));
-        return line !== undefined && status.test(line.split(",")[17]);
+        const fields = await this.serverStat(front, backend, server);
+        return fields !== undefined && status.test(fields[17]);
       },
       timeoutMs,
       20,

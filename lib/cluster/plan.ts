@@ -404,10 +404,11 @@ function checkFiles(
         taken.set(path, prop);
       }
     }
+    const unicode = typeof file.contents === "string" ? checkUnicode(file.contents) : undefined;
     if (typeof file.contents !== "string") {
       issues.add(`${prop}.contents`, file.contents, "a string");
-    } else if (checkUnicode(file.contents) !== undefined) {
-      issues.add(`${prop}.contents`, file.contents, checkUnicode(file.contents) as string);
+    } else if (unicode !== undefined) {
+      issues.add(`${prop}.contents`, file.contents, unicode);
     } else if (containsPrivateKey(file.contents)) {
       issues.add(
         `${prop}.contents`,
